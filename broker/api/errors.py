@@ -1,0 +1,61 @@
+"""The one error shape of the API, applied once, here:
+
+    {"error": {"code": "invalid", "message": "…", "fields": {"amount": ["…"]}}}
+
+``fields`` appears only when particular fields are at fault.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from broker.errors import DomainError
+
+
+def _as_lists(detail):
+    if isinstance(detail, dict):
+        return {key: _as_lists(value) for key, value in detail.items()}
+    if isinstance(detail, list | tuple):
+        if all(isinstance(item, str) for item in detail):
+            return [str(item) for item in detail]
+        return [_as_lists(item) for item in detail]
+    return [str(detail)]
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    body = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        fields = {exc.field: [exc.message]} if exc.field else None
+        return Response(error_body(exc.code, exc.message, fields), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            fields = {key: _as_lists(value) for key, value in exc.message_dict.items()}
+            return Response(error_body("invalid", "Some fields are not valid.", fields), status=400)
+        return Response(error_body("invalid", " ".join(exc.messages)), status=400)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body("invalid", "Some fields are not valid.", _as_lists(detail))
+        response.status_code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+        response.data = error_body(code, str(exc.detail))
+    return response

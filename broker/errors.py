@@ -1,0 +1,37 @@
+"""Domain errors. Services raise them; the API and the website translate them once, at the edge."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the domain refuses. ``code`` is machine-readable, the message is for people."""
+
+    code = "invalid"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+
+
+class IntentClosed(Conflict):
+    code = "intent_closed"
+
+
+class BidNotActive(Conflict):
+    code = "bid_not_active"
+
+
+class AlreadyBidding(Conflict):
+    code = "already_bidding"

@@ -1,0 +1,20 @@
+"""The test suite: PostgreSQL and Redis at their usual local addresses unless the environment
+says otherwise."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-test-key")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intentcast")
+os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE", "true")
+
+from .base import *  # noqa: E402,F403
+
+# Unit tests run tasks in-process; the integration tests start a real worker on Redis
+# and switch this off themselves.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,45 @@
+"""Reputation as the other side sees it. Only revealed ratings that a moderator has not hidden
+count, and ratings exist only for accepted bids, so reputation is earned from real deals."""
+
+from __future__ import annotations
+
+from django.db.models import Avg, Count, Q
+
+from reputation.models import Rating
+
+VISIBLE = Q(revealed_at__isnull=False, hidden_by_moderator=False)
+
+
+def _summary(ratings) -> dict:
+    row = ratings.aggregate(n=Count("id"), avg=Avg("score"))
+    return {"ratings": row["n"], "score": round(row["avg"], 2) if row["avg"] is not None else None}
+
+
+def vendor_reputation(vendor_id: int) -> dict:
+    """``{"ratings": n, "score": mean or None}`` from customers' ratings of this vendor."""
+    return _summary(Rating.objects.filter(VISIBLE, by=Rating.Side.CUSTOMER, bid__vendor_id=vendor_id))
+
+
+def vendor_reputations(vendor_ids) -> dict[int, dict]:
+    rows = (
+        Rating.objects.filter(VISIBLE, by=Rating.Side.CUSTOMER, bid__vendor_id__in=list(vendor_ids))
+        .values("bid__vendor_id")
+        .annotate(n=Count("id"), avg=Avg("score"))
+    )
+    found = {r["bid__vendor_id"]: {"ratings": r["n"], "score": round(r["avg"], 2)} for r in rows}
+    return {vendor_id: found.get(vendor_id, {"ratings": 0, "score": None}) for vendor_id in vendor_ids}
+
+
+def customer_reputation(customer_id: int) -> dict:
+    """Coarse on purpose: a band, not a mean, so it cannot single a customer out across vendors."""
+    summary = _summary(Rating.objects.filter(VISIBLE, by=Rating.Side.VENDOR, bid__intent__customer_id=customer_id))
+    if summary["ratings"] < 3:
+        band = "new"
+    elif summary["score"] >= 4.5:
+        band = "excellent"
+    elif summary["score"] >= 3.5:
+        band = "good"
+    else:
+        band = "mixed"
+    deals = "0" if summary["ratings"] == 0 else "1-4" if summary["ratings"] < 5 else "5+"
+    return {"band": band, "rated_deals": deals}

@@ -1,0 +1,388 @@
+"""Every write on the vendor side: vendors, keys, subscriptions, bids."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from broker.audit import record_audit
+from broker.errors import AlreadyBidding, BidNotActive, IntentClosed, NotFound
+from broker.keywords import MAX_STEM, index_stem, keyword_stems
+from broker.money import clean_currency
+from intents.attributes import clean_attributes, clean_filters
+from intents.models import Category, Intent, Region
+from intents.taxonomy import categories_filter_schema, category_schema
+from vendors.models import ApiKey, Bid, BidRevision, Subscription, SubscriptionKey, Vendor
+
+KEY_PREFIX = "ic_"
+MAX_KEYWORDS = 50
+MAX_SUBSCRIPTION_KEYS = 20_000
+
+
+# Vendors and keys ------------------------------------------------------------------------
+
+
+def create_vendor(*, name: str, contact_email: str, approve: bool = False, actor=None) -> Vendor:
+    vendor = Vendor.objects.create(name=name, contact_email=contact_email)
+    record_audit(actor=actor, action="vendor.created", target=vendor)
+    if approve:
+        approve_vendor(vendor=vendor, actor=actor)
+    return vendor
+
+
+def approve_vendor(*, vendor: Vendor, actor=None) -> Vendor:
+    vendor.status = Vendor.Status.APPROVED
+    vendor.approved_at = vendor.approved_at or timezone.now()
+    vendor.save(update_fields=["status", "approved_at"])
+    record_audit(actor=actor, action="vendor.approved", target=vendor)
+    return vendor
+
+
+def suspend_vendor(*, vendor: Vendor, actor=None, reason: str = "") -> Vendor:
+    vendor.status = Vendor.Status.SUSPENDED
+    vendor.save(update_fields=["status"])
+    record_audit(actor=actor, action="vendor.suspended", target=vendor, reason=reason)
+    return vendor
+
+
+def _digest(raw_key: str) -> str:
+    # API keys are 32 random bytes, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def issue_api_key(*, vendor: Vendor, name: str = "default") -> tuple[ApiKey, str]:
+    """A new key for ``vendor``. The raw key is returned once and never stored."""
+    prefix = secrets.token_hex(4)
+    raw_key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(vendor=vendor, name=name, prefix=prefix, digest=_digest(raw_key))
+    return api_key, raw_key
+
+
+def revoke_api_key(*, api_key: ApiKey) -> None:
+    api_key.revoked_at = timezone.now()
+    api_key.save(update_fields=["revoked_at"])
+
+
+def authenticate_key(raw_key: str) -> ApiKey | None:
+    """The live key for ``raw_key``, or None."""
+    api_key = (
+        ApiKey.objects.select_related("vendor")
+        .filter(digest=_digest(raw_key), revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is not None:
+        now = timezone.now()
+        if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key
+
+
+# Subscriptions ---------------------------------------------------------------------------
+
+
+def _clean_subscription(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    cleaned = dict(data)
+    categories = list(data.get("categories") or [])
+    regions = list(data.get("regions") or [])
+    if not categories:
+        errors["categories"] = "Choose at least one category."
+    if not regions:
+        errors["regions"] = "Choose at least one region."
+    keywords = data.get("keywords") or []
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        errors["keywords"] = "Keywords must be a list of words or phrases."
+    elif len(keywords) > MAX_KEYWORDS:
+        errors["keywords"] = f"At most {MAX_KEYWORDS} keywords."
+    else:
+        keywords = [k.strip() for k in keywords if k.strip()]
+        language = data.get("language") or "en"
+        if any(not keyword_stems(k, language) for k in keywords):
+            errors["keywords"] = "Each keyword needs at least one letter or digit."
+        elif any(len(k) > MAX_STEM for k in keywords):
+            errors["keywords"] = f"Keep each keyword under {MAX_STEM} characters."
+        cleaned["keywords"] = list(dict.fromkeys(keywords))
+    if categories and "attribute_filters" in data:
+        try:
+            cleaned["attribute_filters"] = clean_filters(
+                categories_filter_schema(categories), data.get("attribute_filters")
+            )
+        except ValidationError as error:
+            errors["attribute_filters"] = error.message_dict
+    if data.get("min_budget") is not None:
+        try:
+            cleaned["min_budget_currency"] = clean_currency(
+                data.get("min_budget_currency") or "", field="min_budget_currency"
+            )
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    else:
+        cleaned["min_budget_currency"] = ""
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def save_subscription(*, vendor: Vendor, subscription: Subscription | None = None, **data: Any) -> Subscription:
+    """Create or change a subscription and re-index it. ``data`` holds model fields, with
+    ``categories`` and ``regions`` as lists of model instances."""
+    if subscription is not None:
+        current = {
+            "categories": list(subscription.categories.all()),
+            "regions": list(subscription.regions.all()),
+            "keywords": subscription.keywords,
+            "language": subscription.language,
+            "attribute_filters": subscription.attribute_filters,
+            "min_budget": subscription.min_budget,
+            "min_budget_currency": subscription.min_budget_currency,
+        }
+        data = {**current, **data}
+    else:
+        data.setdefault("attribute_filters", {})
+    cleaned = _clean_subscription(data)
+    categories = cleaned.pop("categories")
+    regions = cleaned.pop("regions")
+    subscription = subscription or Subscription(vendor=vendor)
+    for field, value in cleaned.items():
+        setattr(subscription, field, value)
+    subscription.save()
+    subscription.categories.set(categories)
+    subscription.regions.set(regions)
+    index_subscriptions([subscription])
+    return subscription
+
+
+def delete_subscription(*, subscription: Subscription) -> None:
+    subscription.delete()
+
+
+def subscription_keys(subscription: Subscription, categories: Iterable[Category], regions: Iterable[Region]):
+    stems = sorted({index_stem(keyword_stems(k, subscription.language)) for k in subscription.keywords}) or [""]
+    return [
+        SubscriptionKey(subscription=subscription, category_id=category.pk, stem=stem, region_lft=region.lft)
+        for category in categories
+        for region in regions
+        for stem in stems
+    ]
+
+
+def index_subscriptions(subscriptions: Iterable[Subscription]) -> int:
+    """Rebuild the inverted-index rows of ``subscriptions`` (see ``broker.matching``)."""
+    subscriptions = list(subscriptions)
+    SubscriptionKey.objects.filter(subscription__in=subscriptions).delete()
+    keys = []
+    for subscription in subscriptions:
+        rows = subscription_keys(subscription, subscription.categories.all(), subscription.regions.all())
+        if len(rows) > MAX_SUBSCRIPTION_KEYS:
+            raise ValidationError(
+                {"keywords": "Too many categories × regions × keywords; split the subscription in two."}
+            )
+        keys.extend(rows)
+    SubscriptionKey.objects.bulk_create(keys, batch_size=5000)
+    return len(keys)
+
+
+def reindex_all_subscriptions() -> int:
+    """After regions are renumbered, every key must be rebuilt."""
+    total = 0
+    queryset = Subscription.objects.prefetch_related("categories", "regions").order_by("pk")
+    batch: list[Subscription] = []
+    for subscription in queryset.iterator(chunk_size=500):
+        batch.append(subscription)
+        if len(batch) == 500:
+            total += index_subscriptions(batch)
+            batch = []
+    return total + index_subscriptions(batch)
+
+
+# The inbox -------------------------------------------------------------------------------
+
+
+def mark_seen(*, vendor: Vendor, intent_id) -> None:
+    from broker.models import Delivery
+
+    Delivery.objects.filter(vendor=vendor, intent_id=intent_id, seen_at__isnull=True).update(seen_at=timezone.now())
+
+
+def pass_intent(*, vendor: Vendor, intent_id) -> None:
+    """The vendor is not interested; recorded on its delivery."""
+    from broker.models import Delivery
+
+    now = timezone.now()
+    Delivery.objects.filter(vendor=vendor, intent_id=intent_id, passed_at__isnull=True).update(
+        passed_at=now, seen_at=now
+    )
+
+
+# Bids ------------------------------------------------------------------------------------
+
+
+def _clean_bid(intent: Intent, *, amount: Decimal, currency: str, offered_attributes: Any, valid_until) -> dict:
+    errors: dict[str, Any] = {}
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned["currency"] = clean_currency(currency)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if amount is None or amount < 0:
+        errors["amount"] = "Enter an amount of zero or more."
+    try:
+        cleaned["offered_attributes"] = clean_attributes(
+            category_schema(intent.category), offered_attributes, require=False
+        )
+    except ValidationError as error:
+        errors["offered_attributes"] = error.message_dict
+    if valid_until is not None and valid_until <= timezone.now():
+        errors["valid_until"] = "This must be in the future."
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _deliverable_intent(vendor: Vendor, intent_id) -> Intent:
+    from broker.selectors import is_delivered
+
+    intent = Intent.objects.select_related("category").select_for_update(of=("self",)).filter(pk=intent_id).first()
+    if intent is None or not is_delivered(intent_id=intent.pk, vendor_id=vendor.pk):
+        raise NotFound("No such request in your inbox.", field="intent")
+    if not intent.is_open or intent.expires_at <= timezone.now():
+        raise IntentClosed("This request is closed to new bids.", field="intent")
+    return intent
+
+
+@transaction.atomic
+def place_bid(
+    *,
+    vendor: Vendor,
+    intent_id,
+    amount: Decimal,
+    currency: str,
+    message: str = "",
+    offered_attributes: Any = None,
+    valid_until: datetime | None = None,
+    idempotency_key: str = "",
+) -> tuple[Bid, bool]:
+    """Bid on a delivered, open intent. Returns ``(bid, created)``; a repeated
+    ``idempotency_key`` returns the bid the first call made."""
+    if idempotency_key:
+        earlier = Bid.objects.filter(vendor=vendor, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier, False
+    intent = _deliverable_intent(vendor, intent_id)
+    if Bid.objects.filter(intent=intent, vendor=vendor, status=Bid.Status.ACTIVE).exists():
+        raise AlreadyBidding("You already have an active bid on this request; revise it instead.", field="intent")
+    cleaned = _clean_bid(
+        intent, amount=amount, currency=currency, offered_attributes=offered_attributes, valid_until=valid_until
+    )
+    try:
+        with transaction.atomic():
+            bid = Bid.objects.create(
+                intent=intent,
+                vendor=vendor,
+                amount=amount,
+                message=message,
+                valid_until=valid_until,
+                terms_accepted=intent.terms,
+                idempotency_key=idempotency_key,
+                **cleaned,
+            )
+    except IntegrityError:
+        # A concurrent request with the same key or for the same intent won the race.
+        earlier = Bid.objects.filter(vendor=vendor, idempotency_key=idempotency_key).first()
+        if idempotency_key and earlier is not None:
+            return earlier, False
+        raise AlreadyBidding("You already have an active bid on this request.", field="intent") from None
+    return bid, True
+
+
+@transaction.atomic
+def revise_bid(*, bid: Bid, **changes: Any) -> Bid:
+    """Change an active bid; what it said before is kept as a revision."""
+    bid = Bid.objects.select_for_update().select_related("intent__category").get(pk=bid.pk)
+    if bid.status != Bid.Status.ACTIVE:
+        raise BidNotActive(f"This bid is {bid.status}; only an active bid can be revised.")
+    if not bid.intent.is_open:
+        raise IntentClosed("This request is closed; the bid can no longer change.")
+    merged = {
+        "amount": bid.amount,
+        "currency": bid.currency,
+        "offered_attributes": bid.offered_attributes,
+        "valid_until": bid.valid_until,
+        **{k: v for k, v in changes.items() if k != "message"},
+    }
+    cleaned = _clean_bid(bid.intent, **merged)
+    BidRevision.objects.create(
+        bid=bid,
+        amount=bid.amount,
+        currency=bid.currency,
+        message=bid.message,
+        offered_attributes=bid.offered_attributes,
+        valid_until=bid.valid_until,
+    )
+    bid.amount = merged["amount"]
+    bid.valid_until = merged["valid_until"]
+    bid.message = changes.get("message", bid.message)
+    for field, value in cleaned.items():
+        setattr(bid, field, value)
+    bid.save()
+    return bid
+
+
+@transaction.atomic
+def withdraw_bid(*, bid: Bid) -> Bid:
+    bid = Bid.objects.select_for_update().get(pk=bid.pk)
+    if bid.status != Bid.Status.ACTIVE:
+        raise BidNotActive(f"This bid is {bid.status}; only an active bid can be withdrawn.")
+    bid.status = Bid.Status.WITHDRAWN
+    bid.decided_at = timezone.now()
+    bid.save(update_fields=["status", "decided_at", "updated_at"])
+    return bid
+
+
+def settle_bids(*, intent: Intent, accepted: Bid) -> list[Bid]:
+    """Mark ``accepted`` accepted and every other active bid on the intent declined.
+    The caller holds the intent's lock. Returns the declined bids."""
+    now = timezone.now()
+    declined = list(Bid.objects.filter(intent=intent, status=Bid.Status.ACTIVE).exclude(pk=accepted.pk))
+    Bid.objects.filter(pk__in=[b.pk for b in declined]).update(
+        status=Bid.Status.DECLINED, decided_at=now, updated_at=now
+    )
+    Bid.objects.filter(pk=accepted.pk).update(status=Bid.Status.ACCEPTED, decided_at=now, updated_at=now)
+    accepted.status = Bid.Status.ACCEPTED
+    for bid in declined:
+        bid.status = Bid.Status.DECLINED
+    return declined
+
+
+def decline_bid(*, bid: Bid) -> Bid:
+    """The customer turns one bid down; the intent stays open for the others."""
+    updated = Bid.objects.filter(pk=bid.pk, status=Bid.Status.ACTIVE).update(
+        status=Bid.Status.DECLINED, decided_at=timezone.now(), updated_at=timezone.now()
+    )
+    if not updated:
+        raise BidNotActive("Only an active bid can be declined.")
+    bid.status = Bid.Status.DECLINED
+    return bid
+
+
+def decline_all_bids(*, intent: Intent) -> list[Bid]:
+    bids = list(Bid.objects.filter(intent=intent, status=Bid.Status.ACTIVE))
+    now = timezone.now()
+    Bid.objects.filter(pk__in=[b.pk for b in bids]).update(status=Bid.Status.DECLINED, decided_at=now, updated_at=now)
+    return bids
+
+
+def expire_bids(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    return Bid.objects.filter(status=Bid.Status.ACTIVE, valid_until__lte=now).update(
+        status=Bid.Status.EXPIRED, decided_at=now, updated_at=now
+    )
