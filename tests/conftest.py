@@ -1,0 +1,131 @@
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+from intents.models import Region
+from tests.factories import CategoryFactory, UserFactory, VendorFactory, region
+from vendors.services import issue_api_key
+
+CAR_SCHEMA = [
+    {"name": "make", "label": "Make", "type": "enum", "choices": ["Toyota", "Ford", "Honda", "Volkswagen"]},
+    {"name": "model", "label": "Model", "type": "text"},
+    {"name": "trim", "label": "Trim", "type": "enum", "choices": ["T2", "T3", "TR", "T Spirit"], "multiple": True},
+    {"name": "year", "label": "Year", "type": "range"},
+    {"name": "mileage", "label": "Mileage", "type": "number", "unit": "mi"},
+    {"name": "fuel", "label": "Fuel", "type": "enum", "choices": ["petrol", "diesel", "hybrid", "electric"]},
+    {"name": "engine_size", "label": "Engine size", "type": "number", "unit": "l"},
+    {"name": "doors", "label": "Doors", "type": "number"},
+    {"name": "colour", "label": "Colour", "type": "text"},
+    {"name": "aircon", "label": "Air conditioning", "type": "boolean"},
+]
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config):
+    """Stop at once, and say how to fix it, when PostgreSQL or Redis is not there."""
+    database = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intentcast")
+    missing = []
+    if database.startswith("postgres") and not _reachable(database, 5432):
+        missing.append(
+            f"PostgreSQL is not reachable at {database}. Start it with "
+            "'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' "
+            "or set DATABASE_URL."
+        )
+    broker_url = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+    if not _reachable(broker_url, 6379):
+        missing.append(
+            f"Redis is not reachable at {broker_url}. Start it with 'redis-server --daemonize yes' "
+            "or set CELERY_BROKER_URL."
+        )
+    if missing:
+        raise pytest.UsageError("\n".join(missing))
+
+
+@pytest.fixture
+def customer(db):
+    return UserFactory(username="alice", email="alice@example.com")
+
+
+@pytest.fixture
+def regions(db) -> dict[str, Region]:
+    """GB > GB-ENG > {GB-LND, GB-MAN}, GB > GB-SCT, and FR."""
+    gb = region("GB", name="United Kingdom")
+    eng = region("GB-ENG", gb, "England")
+    return {
+        "GB": gb,
+        "GB-ENG": eng,
+        "GB-LND": region("GB-LND", eng, "London"),
+        "GB-MAN": region("GB-MAN", eng, "Manchester"),
+        "GB-SCT": region("GB-SCT", gb, "Scotland"),
+        "FR": region("FR", name="France"),
+    }
+
+
+@pytest.fixture
+def categories(db) -> dict:
+    vehicles = CategoryFactory(slug="vehicles", name="Vehicles")
+    cars = CategoryFactory(slug="cars", name="Cars", parent=vehicles, attributes=CAR_SCHEMA)
+    vans = CategoryFactory(slug="vans", name="Vans", parent=vehicles)
+    phones = CategoryFactory(
+        slug="phones",
+        name="Phones",
+        attributes=[{"name": "storage_gb", "label": "Storage", "type": "number", "unit": "GB"}],
+    )
+    for category in (vehicles, cars, vans, phones):
+        category.refresh_from_db()
+    return {"vehicles": vehicles, "cars": cars, "vans": vans, "phones": phones}
+
+
+@pytest.fixture
+def vendor(db):
+    return VendorFactory(name="Yaris Specialists")
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def vendor_client(vendor):
+    """An API client authenticated as ``vendor``."""
+    from rest_framework.test import APIClient
+
+    _, raw_key = issue_api_key(vendor=vendor)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    client.vendor = vendor
+    return client
+
+
+@pytest.fixture
+def make_vendor_client(db):
+    from rest_framework.test import APIClient
+
+    def make(vendor=None):
+        vendor = vendor or VendorFactory()
+        _, raw_key = issue_api_key(vendor=vendor)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+        client.vendor = vendor
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _webhooks_to_localhost(settings):
+    settings.INTENTCAST = {**settings.INTENTCAST, "WEBHOOKS_ALLOW_PRIVATE": True}
+
