@@ -61,7 +61,7 @@ def regions(db) -> dict[str, Region]:
     """GB > GB-ENG > {GB-LND, GB-MAN}, GB > GB-SCT, and FR."""
     gb = region("GB", name="United Kingdom")
     eng = region("GB-ENG", gb, "England")
-    return {
+    tree = {
         "GB": gb,
         "GB-ENG": eng,
         "GB-LND": region("GB-LND", eng, "London"),
@@ -69,6 +69,9 @@ def regions(db) -> dict[str, Region]:
         "GB-SCT": region("GB-SCT", gb, "Scotland"),
         "FR": region("FR", name="France"),
     }
+    for node in tree.values():  # each new node renumbered the tree
+        node.refresh_from_db()
+    return tree
 
 
 @pytest.fixture

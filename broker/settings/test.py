@@ -8,11 +8,12 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intent
 os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE", "true")
 
 from .base import *  # noqa: E402,F403
+from .base import env  # noqa: E402
 
 # Unit tests run tasks in-process; the integration tests start a real worker on Redis
 # and switch this off themselves.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
