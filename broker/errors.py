@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+
 
 class DomainError(Exception):
     """A request the domain refuses. ``code`` is machine-readable, the message is for people."""
@@ -35,3 +37,12 @@ class BidNotActive(Conflict):
 
 class AlreadyBidding(Conflict):
     code = "already_bidding"
+
+
+def prefixed_errors(prefix: str, error: ValidationError) -> dict[str, list[str]]:
+    """Errors about the parts of one field (say the attributes of an intent) as ``prefix.part``
+    keys, e.g. ``attributes.mileage``; the API nests them again, the website puts each message
+    next to the input of that part."""
+    if hasattr(error, "error_dict"):
+        return {f"{prefix}.{key}": messages for key, messages in error.message_dict.items()}
+    return {prefix: error.messages}

@@ -122,7 +122,7 @@ def clean_attributes(schema: Iterable[Mapping], data: Any, *, require: bool = Tr
     if data in (None, ""):
         data = {}
     if not isinstance(data, Mapping):
-        raise ValidationError({"attributes": "Attributes must be an object of name: value."})
+        raise ValidationError("Attributes must be an object of name: value.")
     definitions = {definition["name"]: definition for definition in schema}
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {}
@@ -154,7 +154,7 @@ def clean_filters(schema: Iterable[Mapping], filters: Any) -> dict:
     if filters in (None, ""):
         return {}
     if not isinstance(filters, Mapping):
-        raise ValidationError({"attribute_filters": "Filters must be an object of name: filter."})
+        raise ValidationError("Filters must be an object of name: filter.")
     definitions = {definition["name"]: definition for definition in schema}
     errors: dict[str, str] = {}
     cleaned: dict[str, dict] = {}

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from broker.audit import record_audit
-from broker.errors import BidNotActive, IntentClosed, NotFound
+from broker.errors import BidNotActive, IntentClosed, NotFound, prefixed_errors
 from broker.money import clean_currency
 from broker.outbox import record_event
 from intents.attributes import clean_attributes
@@ -47,7 +47,7 @@ def clean_intent(
         try:
             cleaned["attributes"] = clean_attributes(category_schema(category), attributes)
         except ValidationError as error:
-            errors["attributes"] = error.message_dict
+            errors.update(prefixed_errors("attributes", error))
     if region is None:
         errors["region"] = "Choose a region."
     if budget_max is not None:

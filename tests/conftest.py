@@ -132,3 +132,39 @@ def make_vendor_client(db):
 def _webhooks_to_localhost(settings):
     settings.INTENTCAST = {**settings.INTENTCAST, "WEBHOOKS_ALLOW_PRIVATE": True}
 
+
+
+@pytest.fixture
+def publish(django_capture_on_commit_callbacks, categories, regions):
+    """Publish an intent through the real pipeline (tasks run in-process in unit tests)."""
+    from decimal import Decimal
+
+    from intents.services import publish_intent
+
+    def publish_(customer, **data):
+        fields = {
+            "title": "Low-mileage Toyota Yaris, T3 or TR spec",
+            "details": "Silver, UK, aircon, ideally 1.3 petrol, five doors.",
+            "category": categories["cars"],
+            "region": regions["GB-LND"],
+            "attributes": {"make": "Toyota", "trim": ["T3", "TR"], "mileage": 40000, "aircon": True, "doors": 5},
+            "budget_max": Decimal("4000"),
+            "currency": "GBP",
+            **data,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            return publish_intent(customer=customer, **fields)
+
+    return publish_
+
+
+@pytest.fixture
+def subscribe(categories, regions):
+    """Subscribe a vendor to GB cars (or whatever is passed)."""
+    from vendors.services import save_subscription
+
+    def subscribe_(vendor, **data):
+        fields = {"categories": [categories["cars"]], "regions": [regions["GB"]], **data}
+        return save_subscription(vendor=vendor, **fields)
+
+    return subscribe_

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from broker.audit import record_audit
-from broker.errors import AlreadyBidding, BidNotActive, IntentClosed, NotFound
+from broker.errors import AlreadyBidding, BidNotActive, IntentClosed, NotFound, prefixed_errors
 from broker.keywords import MAX_STEM, index_stem, keyword_stems
 from broker.money import clean_currency
 from intents.attributes import clean_attributes, clean_filters
@@ -116,7 +116,7 @@ def _clean_subscription(data: dict[str, Any]) -> dict[str, Any]:
                 categories_filter_schema(categories), data.get("attribute_filters")
             )
         except ValidationError as error:
-            errors["attribute_filters"] = error.message_dict
+            errors.update(prefixed_errors("attribute_filters", error))
     if data.get("min_budget") is not None:
         try:
             cleaned["min_budget_currency"] = clean_currency(
@@ -240,7 +240,7 @@ def _clean_bid(intent: Intent, *, amount: Decimal, currency: str, offered_attrib
             category_schema(intent.category), offered_attributes, require=False
         )
     except ValidationError as error:
-        errors["offered_attributes"] = error.message_dict
+        errors.update(prefixed_errors("offered_attributes", error))
     if valid_until is not None and valid_until <= timezone.now():
         errors["valid_until"] = "This must be in the future."
     if errors:

@@ -27,6 +27,18 @@ def _as_lists(detail):
     return [str(detail)]
 
 
+def _nest(fields: dict) -> dict:
+    """``{"attributes.mileage": [...]}`` becomes ``{"attributes": {"mileage": [...]}}``."""
+    nested: dict = {}
+    for key, messages in fields.items():
+        head, _, rest = key.partition(".")
+        if rest and not isinstance(nested.get(head), list):
+            nested.setdefault(head, {})[rest] = messages
+        else:
+            nested[key] = messages
+    return nested
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     body = {"code": code, "message": message}
     if fields:
@@ -40,7 +52,7 @@ def exception_handler(exc, context):
         return Response(error_body(exc.code, exc.message, fields), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            fields = {key: _as_lists(value) for key, value in exc.message_dict.items()}
+            fields = _nest({key: _as_lists(value) for key, value in exc.message_dict.items()})
             return Response(error_body("invalid", "Some fields are not valid.", fields), status=400)
         return Response(error_body("invalid", " ".join(exc.messages)), status=400)
     if isinstance(exc, Http404):
