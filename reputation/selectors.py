@@ -31,8 +31,21 @@ def vendor_reputations(vendor_ids) -> dict[int, dict]:
 
 
 def customer_reputation(customer_id: int) -> dict:
+    return customer_reputations([customer_id])[customer_id]
+
+
+def customer_reputations(customer_ids) -> dict[int, dict]:
     """Coarse on purpose: a band, not a mean, so it cannot single a customer out across vendors."""
-    summary = _summary(Rating.objects.filter(VISIBLE, by=Rating.Side.VENDOR, bid__intent__customer_id=customer_id))
+    rows = (
+        Rating.objects.filter(VISIBLE, by=Rating.Side.VENDOR, bid__intent__customer_id__in=list(customer_ids))
+        .values("bid__intent__customer_id")
+        .annotate(n=Count("id"), avg=Avg("score"))
+    )
+    found = {r["bid__intent__customer_id"]: {"ratings": r["n"], "score": r["avg"]} for r in rows}
+    return {cid: _band(found.get(cid, {"ratings": 0, "score": None})) for cid in customer_ids}
+
+
+def _band(summary: dict) -> dict:
     if summary["ratings"] < 3:
         band = "new"
     elif summary["score"] >= 4.5:

@@ -12,7 +12,7 @@ from broker.models import Delivery
 from broker.payloads import intent_for_vendor
 from intents.models import Category, Intent
 from intents.selectors import handles_for_vendor
-from reputation.selectors import customer_reputation
+from reputation.selectors import customer_reputations
 from vendors.models import Bid, Vendor
 
 
@@ -34,13 +34,13 @@ def vendor_inbox(
 
 def intents_for_vendor(*, vendor: Vendor, intents: Iterable[Intent]) -> list[dict]:
     """The vendor's view of each intent: its own handle for the customer, her coarse
-    reputation, and its own live bid. Three queries, whatever the number of intents."""
+    reputation, and its own latest bid. Three queries, whatever the number of intents."""
     intents = list(intents)
     handles = handles_for_vendor(vendor_id=vendor.pk, customer_ids=[i.customer_id for i in intents])
     bids: dict = {}
     for bid in Bid.objects.filter(vendor=vendor, intent__in=intents).order_by("created_at"):
         bids[bid.intent_id] = bid  # the latest bid wins
-    reputations = {cid: customer_reputation(cid) for cid in {i.customer_id for i in intents}}
+    reputations = customer_reputations({i.customer_id for i in intents})
     return [
         intent_for_vendor(
             intent,
