@@ -220,7 +220,7 @@ def disable_endpoint(*, endpoint: WebhookEndpoint, reason: str, actor=None) -> N
     VendorEvent.objects.create(
         vendor_id=endpoint.vendor_id,
         kind=VendorEvent.Kind.ENDPOINT_DISABLED,
-        subject=f"{endpoint.pk}:{endpoint.disabled_at.isoformat()}",
+        subject=f"{endpoint.pk}:{int(endpoint.disabled_at.timestamp())}",
         payload={
             "type": VendorEvent.Kind.ENDPOINT_DISABLED,
             "timestamp": endpoint.disabled_at.isoformat(),

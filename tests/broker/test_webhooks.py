@@ -1,0 +1,173 @@
+import json
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from broker import webhooks
+from broker.models import AuditLog, VendorEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.broker.receiver import Receiver
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/webhooks/"
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+def register(client, url, **data):
+    response = client.post(URL, {"url": url, **data}, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_secret_is_shown_once(vendor_client, receiver):
+    created = register(vendor_client, receiver.url, events=["intent.matched"])
+    assert created["secret"].startswith("whsec_")
+    listed = vendor_client.get(URL).json()["results"]
+    assert listed[0]["id"] == created["id"] and "secret" not in listed[0]
+    assert "secret" not in vendor_client.get(f"{URL}{created['id']}/").json()
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"url": "not a url"}, "url"),
+        ({"url": "ftp://example.com/hook"}, "url"),
+        ({}, "url"),
+        ({"url": "https://example.com/hook", "events": ["intent.exploded"]}, "events"),
+    ],
+)
+def test_bad_endpoint_is_400(vendor_client, payload, field):
+    response = vendor_client.post(URL, payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://169.254.169.254/latest", "https://[::1]/hook",
+     "https://localhost/hook", "http://93.184.215.14/hook"],
+)
+def test_production_refuses_private_and_plain_http_urls(vendor_client, settings, url):
+    settings.INTENTCAST = {**settings.INTENTCAST, "WEBHOOKS_ALLOW_PRIVATE": False}
+    response = vendor_client.post(URL, {"url": url}, format="json")
+    assert response.status_code == 400, url
+    assert "url" in response.json()["error"]["fields"]
+
+
+def test_matched_intent_arrives_signed_and_verifiable(vendor_client, customer, publish, subscribe, receiver):
+    endpoint = register(vendor_client, receiver.url)
+    subscribe(vendor_client.vendor)
+    intent = publish(customer)
+
+    assert len(receiver.requests) == 1
+    headers, body = receiver.requests[0]
+    payload = Webhook(endpoint["secret"]).verify(body, headers)
+    assert payload["type"] == "intent.matched" and payload["data"]["id"] == str(intent.pk)
+    with pytest.raises(Exception, match="signature"):
+        Webhook(webhooks.new_secret()).verify(body, headers)
+
+    event = vendor_client.get("/api/v1/events/").json()["results"][0]
+    assert event["id"] == headers["webhook-id"]
+    assert event["payload"] == json.loads(body)
+    attempt = vendor_client.get(f"{URL}{endpoint['id']}/attempts/").json()["results"][0]
+    assert attempt["succeeded"] is True and attempt["response_status"] == 204
+
+
+def test_endpoint_gets_only_the_events_it_chose(vendor_client, customer, publish, subscribe, receiver):
+    register(vendor_client, receiver.url, events=["bid.accepted"])
+    subscribe(vendor_client.vendor)
+    publish(customer)
+    assert receiver.requests == []
+    assert VendorEvent.objects.filter(kind="intent.matched").count() == 1  # still in /events/
+
+
+def test_failed_delivery_is_retried_with_backoff(vendor_client, customer, publish, subscribe):
+    with Receiver(statuses=[500]) as failing:
+        register(vendor_client, failing.url)
+        subscribe(vendor_client.vendor)
+        publish(customer)
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.status == "pending" and delivery.attempt_count == 1
+        wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
+        assert 3 <= wait <= 6
+        assert webhooks.attempt_delivery(delivery.pk) is None  # not due yet: nothing sent
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        assert webhooks.dispatch_due() == 1  # the periodic retry sends it (eagerly here)
+        delivery.refresh_from_db()
+        assert delivery.status == "succeeded" and delivery.attempt_count == 2
+        assert len(failing.requests) == 2
+        assert failing.requests[0][0]["webhook-id"] == failing.requests[1][0]["webhook-id"]
+    attempts = list(WebhookAttempt.objects.order_by("attempted_at").values_list("response_status", "succeeded"))
+    assert attempts == [(500, False), (204, True)]
+
+
+def test_schedule_spans_about_three_days():
+    total_hours = sum(webhooks.RETRY_DELAYS) / 3600
+    assert 60 <= total_hours <= 84
+    assert webhooks.next_delay(len(webhooks.RETRY_DELAYS) + 1) is None
+    delays = [webhooks.next_delay(n) for n in range(1, len(webhooks.RETRY_DELAYS) + 1)]
+    assert all(0.9 * base <= d <= 1.1 * base for d, base in zip(delays, webhooks.RETRY_DELAYS, strict=True))
+
+
+def test_endpoint_that_keeps_failing_is_disabled_and_the_vendor_told(
+    vendor_client, customer, publish, subscribe, django_capture_on_commit_callbacks
+):
+    with Receiver(statuses=[503] * 20) as failing:
+        endpoint = register(vendor_client, failing.url)
+        subscribe(vendor_client.vendor)
+        publish(customer)
+        delivery = WebhookDelivery.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in webhooks.RETRY_DELAYS:
+                WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                    next_attempt_at=timezone.now() - timedelta(seconds=1)
+                )
+                assert webhooks.attempt_delivery(delivery.pk) is False
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempt_count == len(webhooks.RETRY_DELAYS) + 1
+    stored = WebhookEndpoint.objects.get(pk=endpoint["id"])
+    assert stored.active is False and stored.disabled_at is not None
+    kinds = [e["type"] for e in vendor_client.get("/api/v1/events/").json()["results"]]
+    assert kinds[-1] == "webhook.endpoint_disabled"
+    assert AuditLog.objects.filter(action="webhook_endpoint.disabled", target_id=endpoint["id"]).exists()
+    assert mail.outbox and "disabled" in mail.outbox[0].subject
+
+
+def test_ping_sends_a_signed_ping(vendor_client, receiver, django_capture_on_commit_callbacks):
+    endpoint = register(vendor_client, receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert vendor_client.post(f"{URL}{endpoint['id']}/ping/").status_code == 202
+    headers, body = receiver.requests[0]
+    assert Webhook(endpoint["secret"]).verify(body, headers)["type"] == "webhook.ping"
+
+
+def test_another_vendors_endpoint_is_404(vendor_client, make_vendor_client, receiver):
+    endpoint = register(make_vendor_client(), receiver.url)
+    assert vendor_client.delete(f"{URL}{endpoint['id']}/").status_code == 404
+    assert vendor_client.post(f"{URL}{endpoint['id']}/ping/").status_code == 404
+    assert vendor_client.get(f"{URL}{endpoint['id']}/attempts/").status_code == 404
+    assert WebhookEndpoint.objects.filter(pk=endpoint["id"]).exists()
+
+
+def test_delete_endpoint(vendor_client, receiver):
+    endpoint = register(vendor_client, receiver.url)
+    assert vendor_client.delete(f"{URL}{endpoint['id']}/").status_code == 204
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_events_are_paginated_oldest_first(vendor_client, customer, publish, subscribe):
+    subscribe(vendor_client.vendor)
+    intents = [publish(customer, title=f"Yaris {n}") for n in range(3)]
+    page = vendor_client.get("/api/v1/events/", {"page_size": 2}).json()
+    seen = [e["payload"]["data"]["id"] for e in page["results"]]
+    seen += [e["payload"]["data"]["id"] for e in vendor_client.get(page["next"]).json()["results"]]
+    assert seen == [str(i.pk) for i in intents]

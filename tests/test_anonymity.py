@@ -1,0 +1,69 @@
+"""Principle 1: a vendor never receives the customer's account data or an identifier another
+vendor also sees. Every vendor-facing surface is checked: API responses, events, webhooks."""
+
+import json
+
+import pytest
+
+from broker.models import VendorEvent
+from intents.models import Pseudonym
+from tests.factories import UserFactory, VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+SURFACES = ["/api/v1/me/", "/api/v1/intents/", "/api/v1/bids/", "/api/v1/events/"]
+
+
+def vendor_facing_text(client, intent) -> str:
+    texts = [client.get(path).content.decode() for path in SURFACES]
+    texts.append(client.get(f"/api/v1/intents/{intent.pk}/").content.decode())
+    texts.extend(json.dumps(e.payload) for e in VendorEvent.objects.filter(vendor=client.vendor))
+    return "\n".join(texts)
+
+
+def test_no_account_data_reaches_vendors(make_vendor_client, publish, subscribe):
+    customer = UserFactory(username="jane.doe.private", email="jane.doe@private.example")
+    client = make_vendor_client()
+    subscribe(client.vendor)
+    intent = publish(customer)
+    client.post(
+        "/api/v1/bids/", {"intent": str(intent.pk), "amount": "100", "currency": "GBP"}, format="json"
+    )
+    text = vendor_facing_text(client, intent)
+    assert str(intent.pk) in text  # the surfaces were really read
+    for secret in (customer.email, customer.username, "jane.doe"):
+        assert secret not in text
+    assert f'"customer": {customer.pk}' not in text and f'"customer_id"' not in text
+
+
+def test_two_vendors_see_different_handles_and_one_vendor_the_same_handle_twice(
+    make_vendor_client, customer, publish, subscribe
+):
+    first, second = make_vendor_client(), make_vendor_client()
+    subscribe(first.vendor)
+    subscribe(second.vendor)
+    one = publish(customer, title="First request")
+    two = publish(customer, title="Second request")
+
+    def handle(client, intent):
+        return client.get(f"/api/v1/intents/{intent.pk}/").json()["customer"]["handle"]
+
+    assert handle(first, one) == handle(first, two)
+    assert handle(second, one) == handle(second, two)
+    assert handle(first, one) != handle(second, one)
+    # Nothing in one vendor's view appears in the other's except the request itself.
+    assert handle(first, one) not in vendor_facing_text(second, one)
+
+
+def test_handles_are_random_not_derived_from_the_customer(customer):
+    from intents.services import ensure_pseudonyms
+
+    vendors = [VendorFactory() for _ in range(3)]
+    ids = [v.pk for v in vendors]
+    handles = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=ids)
+    assert len(set(handles.values())) == 3
+    assert ensure_pseudonyms(customer_id=customer.pk, vendor_ids=ids) == handles  # stable per pair
+    Pseudonym.objects.filter(customer=customer).delete()
+    remade = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=ids)
+    # Same customer, same vendors, new handles: nothing about the pair determines them.
+    assert set(remade.values()).isdisjoint(handles.values())
