@@ -144,6 +144,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest task (a fan-out to a very large audience takes seconds, not an hour).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# When Redis is down, publishing fails fast and the event waits in the outbox for the sweep.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "broker.tasks.match_outbox_event": {"queue": "matching"},
@@ -151,16 +153,17 @@ CELERY_TASK_ROUTES = {
     "broker.tasks.deliver_webhook": {"queue": "webhooks"},
     "broker.tasks.retry_webhooks": {"queue": "webhooks"},
 }
+PIPELINE_SWEEP = timedelta(seconds=env.float("PIPELINE_SWEEP_SECONDS", default=30))
 CELERY_BEAT_SCHEDULE = {
-    "redispatch-outbox": {"task": "broker.tasks.redispatch_outbox", "schedule": timedelta(seconds=30)},
-    "retry-webhooks": {"task": "broker.tasks.retry_webhooks", "schedule": timedelta(seconds=30)},
+    "redispatch-outbox": {"task": "broker.tasks.redispatch_outbox", "schedule": PIPELINE_SWEEP},
+    "retry-webhooks": {"task": "broker.tasks.retry_webhooks", "schedule": PIPELINE_SWEEP},
     "expire-intents": {"task": "broker.tasks.expire_intents", "schedule": crontab(minute="*/5")},
 }
 
 # The pipeline.
 INTENTCAST = {
     # Outbox events older than this and still unprocessed are dispatched again.
-    "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.int("OUTBOX_REDISPATCH_AFTER_SECONDS", default=60)),
+    "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=60)),
     # Deliveries are written in batches of this size.
     "DELIVERY_BATCH_SIZE": env.int("DELIVERY_BATCH_SIZE", default=2000),
     # Webhook endpoints on loopback/private addresses are refused unless this is true.
