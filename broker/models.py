@@ -135,9 +135,7 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
         constraints = [models.UniqueConstraint(fields=["event", "endpoint"], name="webhook_delivery_once")]
         indexes = [
-            models.Index(
-                fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_delivery_due"
-            )
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_delivery_due")
         ]
 
 
@@ -151,6 +149,9 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["-attempted_at"]
+
+    def __str__(self) -> str:
+        return f"{'ok' if self.succeeded else 'failed'} {self.response_status or self.error} at {self.attempted_at}"
 
 
 class AuditLog(models.Model):

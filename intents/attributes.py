@@ -164,7 +164,7 @@ def clean_filters(schema: Iterable[Mapping], filters: Any) -> dict:
             errors[name] = "None of the subscription's categories has this attribute."
             continue
         if not isinstance(rule, Mapping) or not rule:
-            errors[name] = "A filter is an object such as {\"in\": [...]}, {\"min\": 1} or {\"eq\": true}."
+            errors[name] = 'A filter is an object such as {"in": [...]}, {"min": 1} or {"eq": true}.'
             continue
         kind = definition["type"]
         try:

@@ -136,6 +136,4 @@ class Block(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["customer", "vendor", "blocked_by"], name="block_once_per_side")
-        ]
+        constraints = [models.UniqueConstraint(fields=["customer", "vendor", "blocked_by"], name="block_once_per_side")]

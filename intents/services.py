@@ -132,8 +132,9 @@ def ensure_pseudonyms(*, customer_id: int, vendor_ids: list[int]) -> dict[int, s
     handles: dict[int, str] = {}
     for start in range(0, len(vendor_ids), 5000):
         handles.update(
-            Pseudonym.objects.filter(customer_id=customer_id, vendor_id__in=vendor_ids[start : start + 5000])
-            .values_list("vendor_id", "handle")
+            Pseudonym.objects.filter(
+                customer_id=customer_id, vendor_id__in=vendor_ids[start : start + 5000]
+            ).values_list("vendor_id", "handle")
         )
     return handles
 

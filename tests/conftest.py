@@ -133,7 +133,6 @@ def _webhooks_to_localhost(settings):
     settings.INTENTCAST = {**settings.INTENTCAST, "WEBHOOKS_ALLOW_PRIVATE": True}
 
 
-
 @pytest.fixture
 def publish(django_capture_on_commit_callbacks, categories, regions):
     """Publish an intent through the real pipeline (tasks run in-process in unit tests)."""

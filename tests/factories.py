@@ -80,7 +80,9 @@ def renumber_regions() -> None:
 def region(code: str, parent: Region | None = None, name: str | None = None) -> Region:
     """A region by ISO code, under ``parent``; the tree is renumbered after each new node."""
     kind = Region.Kind.COUNTRY if parent is None else Region.Kind.SUBDIVISION
-    node, created = Region.objects.get_or_create(code=code, defaults={"name": name or code, "kind": kind, "parent": parent})
+    node, created = Region.objects.get_or_create(
+        code=code, defaults={"name": name or code, "kind": kind, "parent": parent}
+    )
     if created:
         renumber_regions()
         node.refresh_from_db()

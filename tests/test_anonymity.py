@@ -26,14 +26,12 @@ def test_no_account_data_reaches_vendors(make_vendor_client, publish, subscribe)
     client = make_vendor_client()
     subscribe(client.vendor)
     intent = publish(customer)
-    client.post(
-        "/api/v1/bids/", {"intent": str(intent.pk), "amount": "100", "currency": "GBP"}, format="json"
-    )
+    client.post("/api/v1/bids/", {"intent": str(intent.pk), "amount": "100", "currency": "GBP"}, format="json")
     text = vendor_facing_text(client, intent)
     assert str(intent.pk) in text  # the surfaces were really read
     for secret in (customer.email, customer.username, "jane.doe"):
         assert secret not in text
-    assert f'"customer": {customer.pk}' not in text and f'"customer_id"' not in text
+    assert f'"customer": {customer.pk}' not in text and '"customer_id"' not in text
 
 
 def test_two_vendors_see_different_handles_and_one_vendor_the_same_handle_twice(

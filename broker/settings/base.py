@@ -106,6 +106,9 @@ STORAGES = {
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+if env("EMAIL_URL", default=""):
+    # smtp://user:password@host:587 → EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... (django-environ)
+    vars().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="intentcast <noreply@intentcast.invalid>")
 
 REST_FRAMEWORK = {

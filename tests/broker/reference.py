@@ -44,9 +44,7 @@ def reference_match(intent: Intent) -> set[int]:
             r.pk in intent_regions or intent.region_id in _ancestors(r.pk, region_parent) for r in sub.regions.all()
         ):
             continue
-        if sub.keywords and not any(
-            set(stem_words(keyword, sub.language)) <= intent_stems for keyword in sub.keywords
-        ):
+        if sub.keywords and not any(set(stem_words(keyword, sub.language)) <= intent_stems for keyword in sub.keywords):
             continue
         if not all(filter_admits(rule, intent.attributes.get(name)) for name, rule in sub.attribute_filters.items()):
             continue

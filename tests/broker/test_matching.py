@@ -139,7 +139,10 @@ def test_attribute_filter_overlaps_a_range_value(customer, categories, regions):
     recent = subscribe([categories["cars"]], [regions["GB"]], attribute_filters={"year": {"min": 2004}})
     old = subscribe([categories["cars"]], [regions["GB"]], attribute_filters={"year": {"max": 1999}})
     intent = IntentFactory(
-        customer=customer, category=categories["cars"], region=regions["GB"], attributes={"year": {"min": 2003, "max": 2006}}
+        customer=customer,
+        category=categories["cars"],
+        region=regions["GB"],
+        attributes={"year": {"min": 2003, "max": 2006}},
     )
     found = matched(intent)
     assert recent.pk in found and old.pk not in found
@@ -171,7 +174,9 @@ def test_budget_in_another_currency_is_not_compared(yaris, categories, regions):
 
 def test_daily_cap_reached_excludes(yaris, customer, categories, regions):
     vendor = VendorFactory()
-    subscription = save_subscription(vendor=vendor, categories=[categories["cars"]], regions=[regions["GB"]], daily_cap=1)
+    subscription = save_subscription(
+        vendor=vendor, categories=[categories["cars"]], regions=[regions["GB"]], daily_cap=1
+    )
     earlier = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB"])
     Delivery.objects.create(intent=earlier, vendor=vendor, subscription=subscription)
     assert vendor.pk not in matched(yaris)
@@ -179,7 +184,9 @@ def test_daily_cap_reached_excludes(yaris, customer, categories, regions):
 
 def test_daily_cap_counts_only_today(yaris, customer, categories, regions):
     vendor = VendorFactory()
-    subscription = save_subscription(vendor=vendor, categories=[categories["cars"]], regions=[regions["GB"]], daily_cap=1)
+    subscription = save_subscription(
+        vendor=vendor, categories=[categories["cars"]], regions=[regions["GB"]], daily_cap=1
+    )
     earlier = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB"])
     delivery = Delivery.objects.create(intent=earlier, vendor=vendor, subscription=subscription)
     Delivery.objects.filter(pk=delivery.pk).update(created_at=timezone.now() - timedelta(days=1, hours=1))

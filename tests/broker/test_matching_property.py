@@ -91,7 +91,10 @@ def test_indexed_matcher_agrees_with_brute_force(category_tree, region_tree, sta
         categories: list[Category] = []
         for i, parent in enumerate(category_tree):
             category = Category.objects.create(
-                slug=f"prop-{i}", name=f"c{i}", parent=categories[parent] if parent is not None else None, attributes=SCHEMA
+                slug=f"prop-{i}",
+                name=f"c{i}",
+                parent=categories[parent] if parent is not None else None,
+                attributes=SCHEMA,
             )
             categories.append(category)
         regions: list[Region] = []

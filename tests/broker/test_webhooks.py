@@ -53,8 +53,14 @@ def test_bad_endpoint_is_400(vendor_client, payload, field):
 
 @pytest.mark.parametrize(
     "url",
-    ["https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://169.254.169.254/latest", "https://[::1]/hook",
-     "https://localhost/hook", "http://93.184.215.14/hook"],
+    [
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://169.254.169.254/latest",
+        "https://[::1]/hook",
+        "https://localhost/hook",
+        "http://93.184.215.14/hook",
+    ],
 )
 def test_production_refuses_private_and_plain_http_urls(vendor_client, settings, url):
     settings.INTENTCAST = {**settings.INTENTCAST, "WEBHOOKS_ALLOW_PRIVATE": False}

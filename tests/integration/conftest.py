@@ -49,8 +49,19 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -92,15 +103,33 @@ class Worker:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
-        command = [sys.executable, "-m", "celery", "-A", "broker", "worker", "-Q", "matching,webhooks,default",
-                   "-c", "1", "--without-gossip", "--without-mingle", "-l", "info"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "broker",
+            "worker",
+            "-Q",
+            "matching,webhooks,default",
+            "-c",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "info",
+        ]
         if self.beat:
             command += ["-B", "--schedule", str(self.log_path.with_suffix(".beat"))]
         self.log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        wait_for(lambda: b"ready." in self.log_path.read_bytes() or self.process.poll() is not None, 60,
-                 message="the worker to be ready")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_for(
+            lambda: b"ready." in self.log_path.read_bytes() or self.process.poll() is not None,
+            60,
+            message="the worker to be ready",
+        )
         assert self.process.poll() is None, self.log_path.read_text()
         return self
 

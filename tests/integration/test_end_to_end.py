@@ -37,7 +37,9 @@ def test_yaris_request_reaches_the_right_vendors_who_bid_and_one_is_accepted(
     gb_dealer = vendor_api("GB Cars", categories=["cars"], regions=["GB"])
     london_dealer = vendor_api("London Cars", categories=["vehicles"], regions=["GB-LND"], keywords=["yaris"])
     phones = vendor_api("Phone Shop", categories=["phones"], regions=["GB"])
-    fords_only = vendor_api("Ford Only", categories=["cars"], regions=["GB"], attribute_filters={"make": {"in": ["Ford"]}})
+    fords_only = vendor_api(
+        "Ford Only", categories=["cars"], regions=["GB"], attribute_filters={"make": {"in": ["Ford"]}}
+    )
     unapproved = vendor_api("Not Yet", approve=False, categories=["cars"], regions=["GB"])
 
     intent = publish_intent(
@@ -46,8 +48,16 @@ def test_yaris_request_reaches_the_right_vendors_who_bid_and_one_is_accepted(
         details="Silver, UK, aircon, ideally 1.3 petrol, five doors.",
         category=categories["cars"],
         region=regions["GB"],
-        attributes={"make": "Toyota", "trim": ["T3", "TR"], "mileage": 40000, "aircon": True, "fuel": "petrol",
-                    "engine_size": 1.3, "doors": 5, "colour": "silver"},
+        attributes={
+            "make": "Toyota",
+            "trim": ["T3", "TR"],
+            "mileage": 40000,
+            "aircon": True,
+            "fuel": "petrol",
+            "engine_size": 1.3,
+            "doors": 5,
+            "colour": "silver",
+        },
         budget_max=Decimal("4000"),
         currency="GBP",
     )
@@ -82,5 +92,7 @@ def test_yaris_request_reaches_the_right_vendors_who_bid_and_one_is_accepted(
         "bid.accepted",
     ]
     assert [e["type"] for e in gb_dealer.get("/api/v1/events/").json()["results"]] == ["intent.matched", "bid.declined"]
-    late = gb_dealer.post("/api/v1/bids/", {"intent": str(intent.pk), "amount": "3000", "currency": "GBP"}, format="json")
+    late = gb_dealer.post(
+        "/api/v1/bids/", {"intent": str(intent.pk), "amount": "3000", "currency": "GBP"}, format="json"
+    )
     assert late.status_code == 409

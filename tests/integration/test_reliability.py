@@ -21,7 +21,10 @@ FAST_SWEEP = {"PIPELINE_SWEEP_SECONDS": "1", "OUTBOX_REDISPATCH_AFTER_SECONDS": 
 def many_subscribed_vendors(count: int, category, region) -> list[int]:
     """``count`` approved vendors subscribed to ``category`` in ``region``, written in bulk."""
     vendors = Vendor.objects.bulk_create(
-        [Vendor(name=f"Dealer {n}", contact_email=f"d{n}@example.com", status=Vendor.Status.APPROVED) for n in range(count)]
+        [
+            Vendor(name=f"Dealer {n}", contact_email=f"d{n}@example.com", status=Vendor.Status.APPROVED)
+            for n in range(count)
+        ]
     )
     subscriptions = Subscription.objects.bulk_create([Subscription(id=uuid.uuid4(), vendor=v) for v in vendors])
     Subscription.categories.through.objects.bulk_create(
@@ -31,7 +34,10 @@ def many_subscribed_vendors(count: int, category, region) -> list[int]:
         [Subscription.regions.through(subscription_id=s.pk, region_id=region.pk) for s in subscriptions]
     )
     SubscriptionKey.objects.bulk_create(
-        [SubscriptionKey(subscription=s, category_id=category.pk, stem="", region_lft=region.lft) for s in subscriptions],
+        [
+            SubscriptionKey(subscription=s, category_id=category.pk, stem="", region_lft=region.lft)
+            for s in subscriptions
+        ],
         batch_size=5000,
     )
     return [v.pk for v in vendors]

@@ -108,7 +108,9 @@ def test_bid_on_expired_intent_is_refused(vendor_client, intent):
 
 def test_revision_keeps_the_history(vendor_client, intent):
     created = vendor_client.post(URL, bid(intent), format="json").json()
-    response = vendor_client.patch(f"{URL}{created['id']}/", {"amount": "3600", "message": "Best price."}, format="json")
+    response = vendor_client.patch(
+        f"{URL}{created['id']}/", {"amount": "3600", "message": "Best price."}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["price"]["amount"] == "3600.00" and response.json()["message"] == "Best price."
     revision = BidRevision.objects.get(bid_id=created["id"])
@@ -145,7 +147,9 @@ def test_another_vendors_bid_is_404(vendor_client, make_vendor_client, intent, s
     assert Bid.objects.get(pk=created["id"]).status == "active"
 
 
-def test_accepting_one_bid_declines_the_others_and_tells_both(vendor_client, make_vendor_client, intent, customer, subscribe):
+def test_accepting_one_bid_declines_the_others_and_tells_both(
+    vendor_client, make_vendor_client, intent, customer, subscribe
+):
     rival = make_vendor_client(VendorFactory(name="Rival Motors"))
     # The rival subscribed late: it receives the intent by a fresh delivery of the same pipeline.
     from broker.fanout import deliver_intent
