@@ -138,6 +138,9 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_delivery_due")
         ]
 
+    def __str__(self) -> str:
+        return f"event {self.event_id} → {self.endpoint_id} ({self.status})"
+
 
 class WebhookAttempt(models.Model):
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")

@@ -137,3 +137,6 @@ class Block(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "vendor", "blocked_by"], name="block_once_per_side")]
+
+    def __str__(self) -> str:
+        return f"{self.get_blocked_by_display()} ({self.vendor_id})"
