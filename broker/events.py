@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from broker.models import VendorEvent, WebhookDelivery, WebhookEndpoint
 
@@ -77,5 +78,5 @@ def send_pending_webhooks(event_ids: list[int]) -> None:
     for delivery_id in pending:
         try:
             deliver_webhook.delay(delivery_id)
-        except Exception:  # queue down: the periodic retry_webhooks task sends it later
+        except (OperationalError, OSError):  # queue down: the periodic retry_webhooks task sends it later
             return

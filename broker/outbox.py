@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from broker.models import OutboxEvent
 
@@ -30,7 +31,7 @@ def dispatch_event(event_id: int) -> None:
 
     try:
         process_outbox_event.delay(event_id)
-    except Exception:  # kombu raises several unrelated types when Redis is down
+    except (OperationalError, OSError):  # the queue is unreachable
         log.warning("outbox event %s not dispatched; it will be retried", event_id, exc_info=True)
         return
     OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())

@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 from standardwebhooks import Webhook
 
 from broker.audit import record_audit
@@ -126,7 +127,7 @@ def _enqueue(delivery_id: int) -> None:
 
     try:
         deliver_webhook.delay(delivery_id)
-    except Exception:  # queue down: dispatch_due() picks it up
+    except (OperationalError, OSError):  # queue down: dispatch_due() picks it up
         log.warning("webhook delivery %s not enqueued; it will be retried", delivery_id, exc_info=True)
 
 

@@ -151,7 +151,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "broker.tasks.match_outbox_event": {"queue": "matching"},
+    "broker.tasks.process_outbox_event": {"queue": "matching"},
     "broker.tasks.redispatch_outbox": {"queue": "matching"},
     "broker.tasks.deliver_webhook": {"queue": "webhooks"},
     "broker.tasks.retry_webhooks": {"queue": "webhooks"},

@@ -1,0 +1,89 @@
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from broker import outbox
+from broker.fanout import deliver_intent
+from broker.models import Delivery, OutboxEvent, VendorEvent
+from broker.pipeline import HANDLERS
+from intents.models import Intent, Pseudonym
+from tests.factories import VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_intent_and_its_event_are_written_together(customer, publish, categories):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publish(customer)
+        raise RuntimeError("the request failed after the insert")
+    assert not Intent.objects.exists() and not OutboxEvent.objects.exists()
+
+
+def test_event_is_processed_once(customer, publish, subscribe, vendor):
+    subscribe(vendor)
+    intent = publish(customer)
+    event = OutboxEvent.objects.get()
+    assert event.processed_at is not None and event.attempts == 1
+    assert outbox.process_event(event.pk, HANDLERS) is False
+    event.refresh_from_db()
+    assert event.attempts == 1
+    assert Delivery.objects.filter(intent=intent).count() == 1
+
+
+def test_fan_out_twice_delivers_nothing_twice(customer, publish, subscribe):
+    vendors = [VendorFactory() for _ in range(3)]
+    for vendor in vendors:
+        subscribe(vendor)
+    intent = publish(customer)
+    handles = dict(Pseudonym.objects.values_list("vendor_id", "handle"))
+    assert deliver_intent(intent.pk) == 3
+    assert Delivery.objects.filter(intent=intent).count() == 3
+    assert VendorEvent.objects.filter(kind="intent.matched").count() == 3
+    assert dict(Pseudonym.objects.values_list("vendor_id", "handle")) == handles
+
+
+def test_a_failing_handler_leaves_the_event_for_another_try(customer, publish, subscribe, vendor, monkeypatch):
+    subscribe(vendor)
+
+    def broken(payload):
+        Delivery.objects.create(intent_id=payload["intent_id"], vendor=vendor)  # then fails half-way
+        raise RuntimeError("the handler broke half-way")
+
+    monkeypatch.setitem(HANDLERS, "intent.published", broken)
+    with pytest.raises(RuntimeError):
+        publish(customer)
+    event = OutboxEvent.objects.get()
+    assert event.processed_at is None and not Delivery.objects.exists()
+    monkeypatch.undo()
+    assert outbox.process_event(event.pk, HANDLERS) is True
+    assert Delivery.objects.count() == 1
+
+
+def test_sweep_redispatches_only_stale_unprocessed_events(customer, subscribe, vendor, categories, regions, settings):
+    from intents.services import publish_intent
+
+    subscribe(vendor)
+    intent = publish_intent(customer=customer, title="Yaris", category=categories["cars"], region=regions["GB"])
+    # on_commit never ran (the test transaction does not commit): the event is as if Redis were down.
+    event = OutboxEvent.objects.get()
+    assert event.processed_at is None
+    assert outbox.redispatch_unprocessed() == 0  # too fresh to be called lost
+    OutboxEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert outbox.redispatch_unprocessed() == 1
+    event.refresh_from_db()
+    assert event.processed_at is not None and event.dispatched_at is not None
+    assert Delivery.objects.filter(intent=intent, vendor=vendor).exists()
+    assert outbox.redispatch_unprocessed() == 0
+
+
+def test_celery_is_configured_for_at_least_once(settings):
+    from broker.celery import app
+
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.broker_transport_options["visibility_timeout"] >= 3600
+    routes = app.conf.task_routes
+    assert routes["broker.tasks.process_outbox_event"]["queue"] != routes["broker.tasks.deliver_webhook"]["queue"]
