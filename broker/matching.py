@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 from uuid import UUID
 
 from django.db.models import Count, Q
@@ -76,11 +77,18 @@ def candidate_subscriptions(keys: IntentKeys) -> Iterable[dict]:
     )
 
 
+@lru_cache(maxsize=65_536)
+def keyword_stem_set(keyword: str, language: str) -> frozenset[str]:
+    """A keyword's stems; cached, because the same subscriptions are candidates again and again
+    and stemming costs more than the rest of the check."""
+    return frozenset(keyword_stems(keyword, language))
+
+
 def keywords_admit(subscription: dict, stems: frozenset[str]) -> bool:
     keywords = subscription["keywords"]
     if not keywords:
         return True
-    return any(set(keyword_stems(keyword, subscription["language"])) <= stems for keyword in keywords)
+    return any(keyword_stem_set(keyword, subscription["language"]) <= stems for keyword in keywords)
 
 
 def budget_admits(subscription: dict, intent: Intent) -> bool:

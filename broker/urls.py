@@ -10,3 +10,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("intents.urls")),
 ]
+
+handler404 = "broker.api.errors.not_found"
+handler500 = "broker.api.errors.server_error"

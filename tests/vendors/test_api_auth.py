@@ -63,3 +63,18 @@ def test_schema_and_docs_are_public(api_client):
     assert schema.status_code == 200
     assert b"/api/v1/bids/" in schema.content
     assert api_client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/intents/not-a-uuid/", "/api/v1/subscriptions/42/", "/api/v1/nothing-here/", "/api/v2/me/"]
+)
+def test_unknown_api_paths_are_json_404(vendor_client, path):
+    response = vendor_client.get(path)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_openapi_schema_validates():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")

@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from vendors.api import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 router.register("intents", views.IntentViewSet, basename="intent")
 router.register("bids", views.BidViewSet, basename="bid")

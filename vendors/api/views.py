@@ -76,6 +76,7 @@ class RegionList(generics.ListAPIView):
 
 class SubscriptionViewSet(viewsets.ModelViewSet):
     serializer_class = s.SubscriptionSerializer
+    lookup_value_converter = "uuid"
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self):
