@@ -31,7 +31,9 @@ def retry_webhooks() -> int:
 @shared_task
 def expire_intents() -> int:
     from intents.services import expire_intents as expire
+    from reputation.services import reveal_expired
     from vendors.services import expire_bids
 
     expire_bids()
+    reveal_expired()
     return expire()

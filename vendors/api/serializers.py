@@ -159,3 +159,19 @@ class WebhookAttemptOutput(serializers.Serializer):
     response_status = serializers.IntegerField(allow_null=True)
     latency_ms = serializers.IntegerField()
     error = serializers.CharField()
+
+
+class RatingInput(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class RatingOutput(serializers.Serializer):
+    bid = serializers.UUIDField(source="bid_id")
+    score = serializers.IntegerField()
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    revealed = serializers.SerializerMethodField(help_text="Ratings stay hidden until both sides rated.")
+
+    def get_revealed(self, rating) -> bool:
+        return rating.revealed_at is not None

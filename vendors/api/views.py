@@ -19,7 +19,9 @@ from broker.payloads import bid_for_vendor
 from broker.selectors import vendor_events
 from intents.models import Category, Intent, Region
 from intents.services import block_customer
+from reputation.models import Rating
 from reputation.selectors import vendor_reputation
+from reputation.services import rate
 from vendors import selectors, services
 from vendors.api import serializers as s
 from vendors.api.permissions import IsVendor
@@ -203,6 +205,17 @@ class BidViewSet(viewsets.GenericViewSet):
         data = s.BidChangeInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         return Response(bid_for_vendor(services.revise_bid(bid=bid, **data.validated_data)))
+
+    @extend_schema(request=s.RatingInput, responses={201: s.RatingOutput})
+    @action(detail=True, methods=["post"])
+    def rating(self, request, pk=None):
+        """Rate the customer after an accepted bid. Double-blind: revealed when she has rated
+        you too, or when the rating window closes."""
+        bid = selectors.vendor_bid(vendor=request.user, bid_id=pk)
+        data = s.RatingInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = rate(bid=bid, by=Rating.Side.VENDOR, **data.validated_data)
+        return Response(s.RatingOutput(rating).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.BidOutput)
     def destroy(self, request, pk=None):

@@ -1,0 +1,91 @@
+"""Ratings: one per side per accepted bid, double-blind.
+
+A rating stays hidden until the other side has rated too, or until the rating window closes;
+then both are revealed and count towards reputation. Only accepted bids can be rated, so
+reputation is earned from real deals only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from broker.errors import Conflict
+from reputation.models import Rating
+
+RATING_WINDOW = timedelta(days=30)
+
+
+class NotRateable(Conflict):
+    code = "not_rateable"
+
+
+def _clean(score, comment: str) -> None:
+    errors = {}
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        errors["score"] = "Give a whole number from 1 to 5."
+    if len(comment or "") > 2000:
+        errors["comment"] = "Keep the comment under 2000 characters."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def rate(*, bid, by: str, score: int, comment: str = "", now: datetime | None = None) -> Rating:
+    """Record one side's rating of the other for an accepted bid."""
+    from vendors.models import Bid
+
+    now = now or timezone.now()
+    _clean(score, comment)
+    if bid.status != Bid.Status.ACCEPTED:
+        raise NotRateable("Only an accepted bid can be rated.")
+    if bid.decided_at and now > bid.decided_at + RATING_WINDOW:
+        raise NotRateable("The rating window for this deal has closed.")
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(bid=bid, by=by, score=score, comment=comment or "")
+    except IntegrityError:
+        raise NotRateable("This side has already rated this deal.") from None
+    if Rating.objects.filter(bid=bid).count() == 2:
+        reveal(bid_id=bid.pk, now=now)
+    return rating
+
+
+def reveal(*, bid_id, now: datetime | None = None) -> None:
+    """Reveal a deal's ratings and tell the vendor."""
+    from broker.events import record_vendor_events
+    from broker.models import VendorEvent
+    from vendors.models import Bid
+
+    now = now or timezone.now()
+    updated = Rating.objects.filter(bid_id=bid_id, revealed_at__isnull=True).update(revealed_at=now)
+    if not updated:
+        return
+    bid = Bid.objects.get(pk=bid_id)
+    ratings = {r.by: r for r in Rating.objects.filter(bid_id=bid_id)}
+    data = {"bid": str(bid.pk), "intent": str(bid.intent_id)}
+    for side, key in ((Rating.Side.CUSTOMER, "customer_rating"), (Rating.Side.VENDOR, "vendor_rating")):
+        rating = ratings.get(side)
+        data[key] = (
+            {"score": rating.score, "comment": rating.comment} if rating and not rating.hidden_by_moderator else None
+        )
+    record_vendor_events(
+        kind=VendorEvent.Kind.RATING_REVEALED, subject=str(bid.pk), data_by_vendor={bid.vendor_id: data}
+    )
+
+
+def reveal_expired(*, now: datetime | None = None) -> int:
+    """Reveal the ratings of deals whose rating window has closed with one side silent."""
+    now = now or timezone.now()
+    bid_ids = set(
+        Rating.objects.filter(revealed_at__isnull=True, bid__decided_at__lte=now - RATING_WINDOW).values_list(
+            "bid_id", flat=True
+        )
+    )
+    for bid_id in bid_ids:
+        with transaction.atomic():
+            reveal(bid_id=bid_id, now=now)
+    return len(bid_ids)

@@ -1,0 +1,115 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from broker.models import VendorEvent
+from intents.services import accept_bid
+from reputation.models import Rating
+from reputation.selectors import customer_reputation, vendor_reputation
+from reputation.services import NotRateable, rate, reveal_expired
+from tests.factories import UserFactory
+from vendors.models import Bid
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def deal(vendor_client, customer, publish, subscribe):
+    """An accepted bid between ``customer`` and the vendor of ``vendor_client``."""
+    subscribe(vendor_client.vendor)
+    intent = publish(customer)
+    bid = Bid.objects.create(
+        intent=intent, vendor=vendor_client.vendor, amount=3500, currency="GBP", terms_accepted=intent.terms
+    )
+    accept_bid(customer=customer, bid_id=bid.pk)
+    bid.refresh_from_db()
+    return bid
+
+
+def test_vendor_rates_the_customer_blind(vendor_client, deal):
+    response = vendor_client.post(f"/api/v1/bids/{deal.pk}/rating/", {"score": 5, "comment": "Smooth"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["revealed"] is False
+    assert customer_reputation(deal.intent.customer_id)["rated_deals"] == "0"  # hidden until both rated
+
+
+def test_both_sides_rated_reveals_both_and_tells_the_vendor(vendor_client, deal):
+    vendor_client.post(f"/api/v1/bids/{deal.pk}/rating/", {"score": 4}, format="json")
+    rate(bid=deal, by=Rating.Side.CUSTOMER, score=5, comment="Great car")
+    assert not Rating.objects.filter(revealed_at__isnull=True).exists()
+    assert vendor_reputation(deal.vendor_id) == {"ratings": 1, "score": 5.0}
+    assert vendor_client.get("/api/v1/me/").json()["reputation"] == {"ratings": 1, "score": 5.0}
+    event = VendorEvent.objects.get(kind="rating.revealed")
+    assert event.payload["data"]["customer_rating"] == {"score": 5, "comment": "Great car"}
+
+
+def test_one_sided_rating_is_revealed_when_the_window_closes(deal):
+    rate(bid=deal, by=Rating.Side.CUSTOMER, score=2)
+    assert reveal_expired() == 0
+    Bid.objects.filter(pk=deal.pk).update(decided_at=timezone.now() - timedelta(days=31))
+    assert reveal_expired() == 1
+    assert vendor_reputation(deal.vendor_id)["ratings"] == 1
+
+
+def test_moderator_hidden_rating_does_not_count(deal):
+    rate(bid=deal, by=Rating.Side.CUSTOMER, score=1)
+    rate(bid=deal, by=Rating.Side.VENDOR, score=5)
+    Rating.objects.filter(by=Rating.Side.CUSTOMER).update(hidden_by_moderator=True)
+    assert vendor_reputation(deal.vendor_id) == {"ratings": 0, "score": None}
+
+
+def test_customer_reputation_is_a_coarse_band(vendor, customer, categories, regions):
+    from tests.factories import IntentFactory
+
+    for _ in range(3):
+        intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB"])
+        bid = Bid.objects.create(
+            intent=intent,
+            vendor=vendor,
+            amount=1,
+            currency="GBP",
+            terms_accepted={},
+            status="accepted",
+            decided_at=timezone.now(),
+        )
+        Rating.objects.create(bid=bid, by=Rating.Side.VENDOR, score=5, revealed_at=timezone.now())
+    assert customer_reputation(customer.pk) == {"band": "excellent", "rated_deals": "1-4"}
+    assert customer_reputation(UserFactory(username="newcomer").pk) == {"band": "new", "rated_deals": "0"}
+
+
+def test_rating_twice_is_refused(vendor_client, deal):
+    vendor_client.post(f"/api/v1/bids/{deal.pk}/rating/", {"score": 4}, format="json")
+    response = vendor_client.post(f"/api/v1/bids/{deal.pk}/rating/", {"score": 1}, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "not_rateable"
+    assert Rating.objects.get().score == 4
+
+
+def test_only_accepted_bids_can_be_rated(vendor_client, customer, publish, subscribe):
+    subscribe(vendor_client.vendor)
+    intent = publish(customer)
+    bid = vendor_client.post(
+        "/api/v1/bids/", {"intent": str(intent.pk), "amount": "10", "currency": "GBP"}, format="json"
+    ).json()
+    response = vendor_client.post(f"/api/v1/bids/{bid['id']}/rating/", {"score": 5}, format="json")
+    assert response.status_code == 409
+    assert not Rating.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "payload", [{"score": 0}, {"score": 6}, {"score": "five"}, {}, {"score": 3, "comment": "x" * 2001}]
+)
+def test_bad_rating_is_400(vendor_client, deal, payload):
+    response = vendor_client.post(f"/api/v1/bids/{deal.pk}/rating/", payload, format="json")
+    assert response.status_code == 400
+    assert not Rating.objects.exists()
+
+
+def test_another_vendors_deal_is_404(make_vendor_client, deal):
+    response = make_vendor_client().post(f"/api/v1/bids/{deal.pk}/rating/", {"score": 1}, format="json")
+    assert response.status_code == 404
+
+
+def test_rating_window_closes(deal):
+    with pytest.raises(NotRateable):
+        rate(bid=deal, by=Rating.Side.CUSTOMER, score=5, now=timezone.now() + timedelta(days=31))
