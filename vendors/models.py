@@ -99,6 +99,9 @@ class SubscriptionKey(models.Model):
     class Meta:
         indexes = [models.Index(fields=["category_id", "stem", "region_lft"], name="subscription_key_lookup")]
 
+    def __str__(self) -> str:
+        return f"{self.category_id}/{self.stem or '*'}/{self.region_lft}"
+
 
 class Bid(models.Model):
     class Status(models.TextChoices):
@@ -152,3 +155,28 @@ class BidRevision(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} until {self.created_at}"
+
+
+class Message(models.Model):
+    """A message in the thread between a customer and one vendor about one intent, relayed by
+    the broker: the vendor sees the customer's handle, never her address."""
+
+    class Sender(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        VENDOR = "vendor", "Vendor"
+
+    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="messages")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="messages")
+    sender = models.CharField(max_length=8, choices=Sender.choices)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["intent", "vendor", "created_at"], name="message_thread")]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.body[:40]}"

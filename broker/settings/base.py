@@ -109,6 +109,8 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.
 if env("EMAIL_URL", default=""):
     # smtp://user:password@host:587 → EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... (django-environ)
     vars().update(env.email_url("EMAIL_URL"))
+# Absolute links in emails.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="intentcast <noreply@intentcast.invalid>")
 
 REST_FRAMEWORK = {

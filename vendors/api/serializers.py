@@ -175,3 +175,16 @@ class RatingOutput(serializers.Serializer):
 
     def get_revealed(self, rating) -> bool:
         return rating.revealed_at is not None
+
+
+class MessageInput(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+
+
+class MessageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    intent = serializers.UUIDField()
+    sender = serializers.ChoiceField(choices=["customer", "vendor"])
+    customer = serializers.CharField(help_text="Your handle for the customer.")
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()

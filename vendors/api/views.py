@@ -22,10 +22,10 @@ from intents.services import block_customer
 from reputation.models import Rating
 from reputation.selectors import vendor_reputation
 from reputation.services import rate
-from vendors import selectors, services
+from vendors import selectors, services, threads
 from vendors.api import serializers as s
 from vendors.api.permissions import IsVendor
-from vendors.models import Bid, Subscription
+from vendors.models import Bid, Message, Subscription
 
 
 class MeView(APIView):
@@ -115,6 +115,10 @@ class InboxFilter(filters.FilterSet):
         return queryset.filter(Q(intent__category=category) | Q(intent__category__path__startswith=f"{category.path}/"))
 
 
+class MessagePagination(OldestFirstCursorPagination):
+    ordering = ("created_at", "id")
+
+
 class IntentViewSet(viewsets.GenericViewSet):
     """The inbox: intents delivered to this vendor, newest first."""
 
@@ -145,6 +149,23 @@ class IntentViewSet(viewsets.GenericViewSet):
         intent = selectors.delivered_intent(vendor=request.user, intent_id=pk)
         services.pass_intent(vendor=request.user, intent_id=intent.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], responses=s.MessageOutput(many=True))
+    @extend_schema(methods=["POST"], request=s.MessageInput, responses={201: s.MessageOutput})
+    @action(detail=True, methods=["get", "post"], pagination_class=MessagePagination)
+    def messages(self, request, pk=None):
+        """The thread with this request's customer, oldest first; POST to write to her."""
+        intent = selectors.delivered_intent(vendor=request.user, intent_id=pk)
+        handle = selectors.intents_for_vendor(vendor=request.user, intents=[intent])[0]["customer"]["handle"]
+        if request.method == "POST":
+            data = s.MessageInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            message = threads.post_message(
+                intent=intent, vendor=request.user, sender=Message.Sender.VENDOR, body=data.validated_data["body"]
+            )
+            return Response(threads.message_payload(message, handle=handle), status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(threads.thread(intent=intent, vendor=request.user))
+        return self.get_paginated_response([threads.message_payload(m, handle=handle) for m in page])
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"])
