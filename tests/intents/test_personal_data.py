@@ -1,0 +1,61 @@
+import io
+import json
+import zipfile
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from broker.models import AuditLog, Delivery, VendorEvent
+from intents.models import Intent, Pseudonym
+from intents.personal_data import erase_customer, export_csv, export_customer_data
+from intents.services import accept_bid
+from reputation.models import Rating
+from reputation.services import rate
+from vendors.models import Bid, Message
+from vendors.threads import post_message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(customer, vendor, publish, subscribe):
+    subscribe(vendor)
+    intent = publish(customer, details="Call me Alice Liddell, I live at 1 Wonderland Road.")
+    bid = Bid.objects.create(intent=intent, vendor=vendor, amount=3500, currency="GBP", terms_accepted=intent.terms)
+    post_message(intent=intent, vendor=vendor, sender=Message.Sender.CUSTOMER, body="Is it silver?")
+    accept_bid(customer=customer, bid_id=bid.pk)
+    bid.refresh_from_db()
+    rate(bid=bid, by=Rating.Side.CUSTOMER, score=5, comment="Lovely")
+    return intent, bid
+
+
+def test_export_has_everything_about_her(customer, history, vendor):
+    intent, bid = history
+    data = export_customer_data(customer=customer)
+    json.dumps(data)  # JSON-ready
+    assert data["account"]["email"] == customer.email
+    assert [r["id"] for r in data["requests"]] == [str(intent.pk)]
+    assert data["bids_received"][0]["vendor"] == vendor.name
+    assert data["bids_received"][0]["terms_agreed"] == intent.terms
+    assert data["bids_received"][0]["status"] == "accepted"
+    assert data["messages"][0]["body"] == "Is it silver?"
+    assert data["ratings"][0]["score"] == 5
+
+
+def test_csv_export_is_a_zip_of_sections(customer, history):
+    archive = zipfile.ZipFile(io.BytesIO(export_csv(customer=customer)))
+    assert set(archive.namelist()) == {"requests.csv", "bids_received.csv", "messages.csv", "ratings.csv"}
+    assert "Low-mileage Toyota Yaris" in archive.read("requests.csv").decode()
+
+
+def test_erasure_keeps_nothing_that_identifies_her(customer, history, vendor):
+    intent, _ = history
+    erase_customer(customer=customer)
+    assert not get_user_model().objects.filter(email="alice@example.com").exists()
+    assert not Intent.objects.exists() and not Bid.objects.exists() and not Message.objects.exists()
+    assert not Delivery.objects.exists() and not Pseudonym.objects.exists() and not Rating.objects.exists()
+    logs = json.dumps([e.payload for e in VendorEvent.objects.filter(vendor=vendor)])
+    assert "Wonderland" not in logs and "Toyota" not in logs and "Is it silver" not in logs
+    assert VendorEvent.objects.filter(vendor=vendor, subject=str(intent.pk)).exists()  # the log still reads in order
+    log = AuditLog.objects.get(action="customer.erased")
+    assert "alice" not in json.dumps(log.detail)
