@@ -1,5 +1,238 @@
-from django.shortcuts import render
+"""The customer's website. Thin: a form or a selector, a service, a template."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from broker.errors import DomainError, NotFound
+from intents import personal_data, selectors, services
+from intents.forms import ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm
+from intents.terms import describe_terms
+from reputation.models import Rating
+from reputation.selectors import vendor_reputations
+from reputation.services import rate
+from vendors.models import Bid, Message
+from vendors.threads import post_message, thread
+
+SORTS = {
+    "price": lambda row: (row["bid"].amount, row["bid"].created_at),
+    "-price": lambda row: (-row["bid"].amount, row["bid"].created_at),
+    "reputation": lambda row: (-(row["reputation"]["score"] or 0), -row["reputation"]["ratings"], row["bid"].amount),
+    "newest": lambda row: -row["bid"].created_at.timestamp(),
+}
 
 
 def home(request):
     return render(request, "intents/home.html")
+
+
+def _own_intent(request, pk):
+    try:
+        return selectors.customer_intent(customer=request.user, intent_id=pk)
+    except NotFound:
+        raise Http404("No such request.") from None
+
+
+@login_required
+def intent_list(request):
+    return render(request, "intents/intent_list.html", {"intents": selectors.customer_intents(customer=request.user)})
+
+
+@login_required
+def intent_new(request):
+    choose = ChooseForm(request.GET or None)
+    if not choose.is_valid():
+        return render(request, "intents/intent_choose.html", {"form": choose})
+    category, country = choose.cleaned_data["category"], choose.cleaned_data["country"]
+    form = IntentForm(request.POST or None, category=category, country=country)
+    if request.method == "POST" and form.is_valid():
+        try:
+            intent = services.publish_intent(customer=request.user, **form.publish_arguments())
+        except ValidationError as error:
+            form.add_service_errors(error.message_dict)
+        else:
+            messages.success(request, "Your request is out. Vendors who match it will bid here.")
+            return redirect("intents:detail", pk=intent.pk)
+    return render(request, "intents/intent_form.html", {"form": form, "category": category, "country": country})
+
+
+@login_required
+def intent_detail(request, pk):
+    intent = _own_intent(request, pk)
+    bids = list(Bid.objects.filter(intent=intent).select_related("vendor").exclude(status=Bid.Status.WITHDRAWN))
+    reputations = vendor_reputations({b.vendor_id for b in bids})
+    rows = [{"bid": b, "reputation": reputations[b.vendor_id]} for b in bids]
+    sort = request.GET.get("sort", "price")
+    rows.sort(key=SORTS.get(sort, SORTS["price"]))
+    accepted = next((b for b in bids if b.status == Bid.Status.ACCEPTED), None)
+    my_rating = Rating.objects.filter(bid=accepted, by=Rating.Side.CUSTOMER).first() if accepted is not None else None
+    return render(
+        request,
+        "intents/intent_detail.html",
+        {
+            "intent": intent,
+            "rows": rows,
+            "sort": sort if sort in SORTS else "price",
+            "terms": describe_terms(intent.terms),
+            "accepted": accepted,
+            "my_rating": my_rating,
+            "rating_form": RatingForm() if accepted is not None and my_rating is None else None,
+            "attribute_labels": _attribute_labels(intent),
+        },
+    )
+
+
+def _attribute_labels(intent) -> list[tuple[str, str]]:
+    from intents.taxonomy import category_schema
+
+    labels = {d["name"]: d.get("label") or d["name"] for d in category_schema(intent.category)}
+    return [(labels.get(name, name), _show(value)) for name, value in intent.attributes.items()]
+
+
+def _show(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return " or ".join(map(str, value))
+    if isinstance(value, dict):
+        return f"{value.get('min', '…')} – {value.get('max', '…')}"
+    return str(value)
+
+
+def _act(request, pk, action, success: str):
+    _own_intent(request, pk)
+    try:
+        action()
+    except NotFound:
+        raise Http404("No such bid.") from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("intents:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def bid_accept(request, pk, bid_id):
+    return _act(
+        request,
+        pk,
+        lambda: services.accept_bid(customer=request.user, bid_id=bid_id),
+        "Bid accepted. The other vendors have been told, and the request is closed to new bids.",
+    )
+
+
+@login_required
+@require_POST
+def bid_decline(request, pk, bid_id):
+    return _act(request, pk, lambda: services.decline_bid(customer=request.user, bid_id=bid_id), "Bid declined.")
+
+
+@login_required
+@require_POST
+def intent_withdraw(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda: services.withdraw_intent(customer=request.user, intent_id=pk),
+        "Request withdrawn. Vendors have been told.",
+    )
+
+
+@login_required
+@require_POST
+def vendor_block(request, pk, vendor_id):
+    intent = _own_intent(request, pk)
+    if not Bid.objects.filter(intent=intent, vendor_id=vendor_id).exists():
+        raise Http404("No such vendor on this request.")
+    services.block_vendor(customer=request.user, vendor_id=vendor_id)
+    messages.success(request, "Blocked. None of your requests will reach this vendor again.")
+    return redirect("intents:detail", pk=pk)
+
+
+@login_required
+def vendor_thread(request, pk, vendor_id):
+    intent = _own_intent(request, pk)
+    bid = Bid.objects.filter(intent=intent, vendor_id=vendor_id).select_related("vendor").first()
+    if bid is None:
+        raise Http404("No such conversation.")
+    form = MessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            post_message(
+                intent=intent, vendor=bid.vendor, sender=Message.Sender.CUSTOMER, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            form.add_error("body", error.message_dict.get("body", error.messages))
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Sent.")
+            return redirect("intents:thread", pk=pk, vendor_id=vendor_id)
+    return render(
+        request,
+        "intents/thread.html",
+        {"intent": intent, "vendor": bid.vendor, "messages_": thread(intent=intent, vendor=bid.vendor), "form": form},
+    )
+
+
+@login_required
+@require_POST
+def bid_rate(request, pk, bid_id):
+    intent = _own_intent(request, pk)
+    bid = Bid.objects.filter(intent=intent, pk=bid_id).first()
+    if bid is None:
+        raise Http404("No such bid.")
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a score from 1 to 5.")
+    else:
+        try:
+            rate(bid=bid, by=Rating.Side.CUSTOMER, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Thank you. Ratings are shown once the vendor has rated too, or after 30 days.")
+    return redirect("intents:detail", pk=pk)
+
+
+@login_required
+def my_data(request):
+    form = EraseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        personal_data.erase_customer(customer=user)
+        messages.success(request, "Your account and everything about you have been erased.")
+        return redirect("intents:home")
+    return render(request, "intents/my_data.html", {"form": form})
+
+
+class _Encoder(json.JSONEncoder):
+    def default(self, o):
+        return str(o) if isinstance(o, Decimal) else super().default(o)
+
+
+@login_required
+def export_json(request):
+    data = personal_data.export_customer_data(customer=request.user)
+    response = HttpResponse(json.dumps(data, indent=2, cls=_Encoder), content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="intentcast-my-data.json"'
+    return response
+
+
+@login_required
+def export_zip(request):
+    response = HttpResponse(personal_data.export_csv(customer=request.user), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="intentcast-my-data.zip"'
+    return response

@@ -58,11 +58,10 @@ def post_message(*, intent: Intent, vendor: Vendor, sender: str, body: str) -> M
 def _tell_vendor(message: Message) -> None:
     from broker.events import record_vendor_events
     from broker.models import VendorEvent
-    from intents.selectors import handles_for_vendor
+    from intents.services import ensure_pseudonyms
 
-    handle = handles_for_vendor(vendor_id=message.vendor_id, customer_ids=[message.intent.customer_id])[
-        message.intent.customer_id
-    ]
+    customer_id = message.intent.customer_id
+    handle = ensure_pseudonyms(customer_id=customer_id, vendor_ids=[message.vendor_id])[message.vendor_id]
     record_vendor_events(
         kind=VendorEvent.Kind.MESSAGE_CREATED,
         subject=str(message.pk),
