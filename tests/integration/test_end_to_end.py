@@ -1,13 +1,12 @@
 """The whole path with a real Celery worker on Redis: a customer's Yaris request reaches the
 right vendors, two of them bid through the API, she accepts one, the other is declined."""
 
-from decimal import Decimal
-
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from broker.models import Delivery, OutboxEvent
-from intents.services import accept_bid, publish_intent
+from intents.models import Intent
 from tests.integration.conftest import wait_for
 from vendors.models import Vendor
 from vendors.services import create_vendor, issue_api_key
@@ -31,7 +30,7 @@ def vendor_api(name: str, *, approve: bool = True, **subscription) -> APIClient:
 
 
 def test_yaris_request_reaches_the_right_vendors_who_bid_and_one_is_accepted(
-    start_worker, customer, categories, regions
+    start_worker, client, customer, categories, regions
 ):
     worker = start_worker()
     gb_dealer = vendor_api("GB Cars", categories=["cars"], regions=["GB"])
@@ -42,25 +41,29 @@ def test_yaris_request_reaches_the_right_vendors_who_bid_and_one_is_accepted(
     )
     unapproved = vendor_api("Not Yet", approve=False, categories=["cars"], regions=["GB"])
 
-    intent = publish_intent(
-        customer=customer,
-        title="Low-mileage Toyota Yaris, T3 or TR spec",
-        details="Silver, UK, aircon, ideally 1.3 petrol, five doors.",
-        category=categories["cars"],
-        region=regions["GB"],
-        attributes={
-            "make": "Toyota",
-            "trim": ["T3", "TR"],
-            "mileage": 40000,
-            "aircon": True,
-            "fuel": "petrol",
-            "engine_size": 1.3,
-            "doors": 5,
-            "colour": "silver",
+    # The customer posts her request on the website.
+    client.force_login(customer)
+    response = client.post(
+        f"{reverse('intents:new')}?category={categories['cars'].pk}&country=GB",
+        {
+            "title": "Low-mileage Toyota Yaris, T3 or TR spec",
+            "details": "Silver, UK, aircon, ideally 1.3 petrol, five doors.",
+            "attr_make": "Toyota",
+            "attr_trim": ["T3", "TR"],
+            "attr_mileage": "40000",
+            "attr_aircon": "true",
+            "attr_fuel": "petrol",
+            "attr_engine_size": "1.3",
+            "attr_doors": "5",
+            "attr_colour": "silver",
+            "region": "GB",
+            "budget_max": "4000",
+            "currency": "GBP",
+            "contact_through_broker_only": "on",
         },
-        budget_max=Decimal("4000"),
-        currency="GBP",
     )
+    assert response.status_code == 302, response.context["form"].errors
+    intent = Intent.objects.get()
 
     wait_for(lambda: OutboxEvent.objects.filter(processed_at__isnull=False).exists(), 30, message="the fan-out")
     assert "broker.tasks.process_outbox_event" in worker.output()  # the worker did it, not this process
@@ -71,19 +74,23 @@ def test_yaris_request_reaches_the_right_vendors_who_bid_and_one_is_accepted(
     assert unapproved.vendor.pk not in delivered
 
     bids = {}
-    for client, amount in ((gb_dealer, "3900"), (london_dealer, "3650")):
-        inbox = client.get("/api/v1/intents/").json()["results"]
+    for dealer, amount in ((gb_dealer, "3900"), (london_dealer, "3650")):
+        inbox = dealer.get("/api/v1/intents/").json()["results"]
         assert [i["id"] for i in inbox] == [str(intent.pk)]
-        response = client.post(
+        response = dealer.post(
             "/api/v1/bids/",
             {"intent": str(intent.pk), "amount": amount, "currency": "GBP", "offered_attributes": {"make": "Toyota"}},
             format="json",
             HTTP_IDEMPOTENCY_KEY=f"bid-{intent.pk}",
         )
         assert response.status_code == 201, response.json()
-        bids[client] = response.json()["id"]
+        bids[dealer] = response.json()["id"]
 
-    accept_bid(customer=customer, bid_id=bids[london_dealer])
+    detail = client.get(reverse("intents:detail", args=[intent.pk]))
+    assert detail.status_code == 200, detail
+    page = detail.content.decode()
+    assert "GB Cars" in page and "London Cars" in page  # side by side
+    client.post(reverse("intents:accept", args=[intent.pk, bids[london_dealer]]))
 
     assert london_dealer.get(f"/api/v1/bids/{bids[london_dealer]}/").json()["status"] == "accepted"
     assert gb_dealer.get(f"/api/v1/bids/{bids[gb_dealer]}/").json()["status"] == "declined"
