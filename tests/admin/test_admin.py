@@ -1,0 +1,149 @@
+import pytest
+from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from broker.models import AuditLog, WebhookEndpoint
+from broker.webhooks import new_secret
+from intents.models import Intent
+from intents.services import accept_bid
+from reputation.models import Rating
+from reputation.services import rate
+from tests.factories import VendorFactory
+from vendors.models import Bid, Message, Subscription, SubscriptionKey, Vendor
+from vendors.services import issue_api_key
+from vendors.threads import post_message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(customer, publish, subscribe, vendor):
+    """One of everything."""
+    subscribe(vendor)
+    issue_api_key(vendor=vendor)
+    WebhookEndpoint.objects.create(vendor=vendor, url="http://127.0.0.1:9/hook", secret=new_secret())
+    intent = publish(customer)
+    bid = Bid.objects.create(intent=intent, vendor=vendor, amount=3500, currency="GBP", terms_accepted=intent.terms)
+    post_message(intent=intent, vendor=vendor, sender=Message.Sender.CUSTOMER, body="Hello")
+    accept_bid(customer=customer, bid_id=bid.pk)
+    bid.refresh_from_db()
+    rate(bid=bid, by=Rating.Side.CUSTOMER, score=4)
+    return intent
+
+
+def test_every_model_has_working_admin_pages(admin_client, world):
+    for model, model_admin in admin.site._registry.items():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        changelist = admin_client.get(reverse(f"{prefix}_changelist"))
+        assert changelist.status_code == 200, model
+        obj = model.objects.first()
+        if obj is not None:
+            assert admin_client.get(reverse(f"{prefix}_change", args=[obj.pk])).status_code == 200, model
+        if model_admin.has_add_permission(changelist.wsgi_request):
+            assert admin_client.get(reverse(f"{prefix}_add")).status_code == 200, model
+
+
+def test_search_works_everywhere(admin_client, world):
+    for model, model_admin in admin.site._registry.items():
+        if model_admin.search_fields:
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            assert admin_client.get(url, {"q": "yaris"}).status_code == 200
+
+
+def test_approve_and_suspend_vendors_are_audited(admin_client, admin_user):
+    vendor = VendorFactory(status=Vendor.Status.PENDING)
+    url = reverse("admin:vendors_vendor_changelist")
+    admin_client.post(url, {"action": "approve", ACTION_CHECKBOX_NAME: [vendor.pk]})
+    vendor.refresh_from_db()
+    assert vendor.status == "approved" and vendor.approved_at is not None
+    admin_client.post(url, {"action": "suspend", ACTION_CHECKBOX_NAME: [vendor.pk]})
+    vendor.refresh_from_db()
+    assert vendor.status == "suspended"
+    actions = list(AuditLog.objects.filter(target_id=str(vendor.pk)).values_list("action", "actor"))
+    assert ("vendor.approved", admin_user.pk) in actions and ("vendor.suspended", admin_user.pk) in actions
+
+
+def test_removing_a_request_asks_for_a_reason_and_records_it(admin_client, admin_user, customer, publish):
+    intent = publish(customer)
+    url = reverse("admin:intents_intent_changelist")
+    asked = admin_client.post(url, {"action": "remove_requests", ACTION_CHECKBOX_NAME: [intent.pk]})
+    assert asked.status_code == 200 and b"Why are these requests removed?" in asked.content
+    empty = admin_client.post(
+        url, {"action": "remove_requests", ACTION_CHECKBOX_NAME: [intent.pk], "apply": "1", "reason": ""}
+    )
+    assert empty.status_code == 200 and b"This field is required." in empty.content
+    assert Intent.objects.get().status == "open"
+    admin_client.post(
+        url, {"action": "remove_requests", ACTION_CHECKBOX_NAME: [intent.pk], "apply": "1", "reason": "Spam"}
+    )
+    intent.refresh_from_db()
+    assert intent.status == "removed" and intent.removal_reason == "Spam"
+    log = AuditLog.objects.get(action="intent.removed")
+    assert log.actor == admin_user and log.detail == {"reason": "Spam"}
+
+
+def test_audit_log_cannot_be_edited(admin_client, admin_user, world):
+    log = AuditLog.objects.create(
+        actor=admin_user, action="vendor.approved", target_type="vendors.vendor", target_id="1"
+    )
+    assert admin_client.get(reverse("admin:broker_auditlog_add")).status_code == 403
+    assert admin_client.post(reverse("admin:broker_auditlog_delete", args=[log.pk]), {"post": "yes"}).status_code == 403
+    assert AuditLog.objects.filter(pk=log.pk).exists()
+
+
+def test_saving_a_subscription_in_admin_reindexes_it(admin_client, vendor, categories, regions, subscribe):
+    subscription = subscribe(vendor)
+    url = reverse("admin:vendors_subscription_change", args=[subscription.pk])
+    response = admin_client.post(
+        url,
+        {
+            "vendor": vendor.pk,
+            "name": "changed",
+            "categories": [categories["phones"].pk],
+            "regions": [regions["FR"].pk, regions["GB"].pk],
+            "keywords": "[]",
+            "language": "en",
+            "attribute_filters": "{}",
+            "min_budget": "",
+            "min_budget_currency": "",
+            "daily_cap": "",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    keys = set(SubscriptionKey.objects.filter(subscription=subscription).values_list("category_id", "region_lft"))
+    assert keys == {(categories["phones"].pk, regions["FR"].lft), (categories["phones"].pk, regions["GB"].lft)}
+    assert Subscription.objects.get().name == "changed"
+
+
+def test_hiding_a_rating_is_audited(admin_client, world):
+    rating = Rating.objects.get()
+    admin_client.post(
+        reverse("admin:reputation_rating_changelist"), {"action": "hide", ACTION_CHECKBOX_NAME: [rating.pk]}
+    )
+    rating.refresh_from_db()
+    assert rating.hidden_by_moderator is True
+    assert AuditLog.objects.filter(action="rating.hidden", target_id=str(rating.pk)).exists()
+
+
+def test_disabling_an_endpoint(admin_client, world):
+    endpoint = WebhookEndpoint.objects.get()
+    admin_client.post(
+        reverse("admin:broker_webhookendpoint_changelist"), {"action": "disable", ACTION_CHECKBOX_NAME: [endpoint.pk]}
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.active is False
+    assert AuditLog.objects.filter(action="webhook_endpoint.disabled").exists()
+
+
+def test_intent_changelist_query_count_is_bounded(admin_client, customer, publish, django_assert_max_num_queries):
+    for n in range(3):
+        publish(customer, title=f"Yaris {n}")
+    url = reverse("admin:intents_intent_changelist")
+    with django_assert_max_num_queries(12):
+        admin_client.get(url)
+    for n in range(3, 15):
+        publish(customer, title=f"Yaris {n}")
+    with django_assert_max_num_queries(12):
+        assert admin_client.get(url).status_code == 200
