@@ -1,0 +1,79 @@
+"""The demo's parts: taxonomy and seed commands, create_vendor, the vendor client, the bots."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from intents.attributes import validate_schema
+from intents.models import Category, Region
+from tests.factories import VendorFactory
+from vendors.client import VendorApiError, VendorClient
+from vendors.demo_bots import Bot
+from vendors.models import Bid, Subscription, Vendor
+from vendors.services import authenticate_key, issue_api_key
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_complete_and_idempotent(settings, tmp_path, capsys):
+    settings.BASE_DIR = tmp_path
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert Region.objects.count() > 5000
+    london = Region.objects.get(code="GB-LND")
+    assert london.parent.code == "GB-ENG" and london.parent.parent.code == "GB"
+    assert Region.objects.get(code="GB").lft < london.lft < Region.objects.get(code="GB").rgt
+    cars = Category.objects.get(slug="cars")
+    assert cars.parent.slug == "vehicles"
+    for category in Category.objects.all():
+        validate_schema(category.attributes)
+    names = {a["name"] for c in Category.objects.filter(slug__in=["vehicles", "cars"]) for a in c.attributes}
+    assert {"make", "model", "trim", "year", "mileage", "fuel", "engine_size", "doors", "colour", "aircon"} <= names
+    assert {"phones", "home-services", "travel"} <= set(Category.objects.values_list("slug", flat=True))
+    assert Vendor.objects.filter(status="approved").count() == 5 and Subscription.objects.count() == 5
+    keys = json.loads((tmp_path / "var" / "demo_vendor_keys.json").read_text())
+    assert len(keys) == 5 and all(authenticate_key(key) is not None for key in keys.values())
+    assert "customer@demo.intentcast" in capsys.readouterr().out
+
+
+def test_create_vendor_prints_a_working_key_last(capsys):
+    call_command("create_vendor", "Yaris World", "--email", "sales@yaris.example", "--approve")
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    api_key = authenticate_key(key)
+    assert api_key.vendor.name == "Yaris World" and api_key.vendor.status == "approved"
+
+
+def test_create_vendor_without_approve_is_pending(capsys):
+    call_command("create_vendor", "Later Ltd", "--email", "a@later.example")
+    assert Vendor.objects.get().status == "pending"
+    assert "approves" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", [["Bad", "--email", "not-an-email"], [" ", "--email", "a@b.example"]])
+def test_create_vendor_refuses_bad_input(args):
+    with pytest.raises(CommandError):
+        call_command("create_vendor", *args)
+    assert not Vendor.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_client_and_one_bot_cycle_over_real_http(live_server, customer, publish, subscribe):
+    vendor = VendorFactory(name="Bot Motors")
+    subscribe(vendor)
+    _, key = issue_api_key(vendor=vendor)
+    intent = publish(customer)
+
+    with VendorClient(live_server.url, key) as client:
+        assert client.me()["name"] == "Bot Motors"
+        assert [i["id"] for i in client.inbox(status="open")] == [str(intent.pk)]
+        with pytest.raises(VendorApiError) as error:
+            client.place_bid(str(intent.pk), amount="-1", currency="GBP")
+        assert error.value.status == 400 and "amount" in error.value.fields
+
+    bot = Bot("Bot Motors", live_server.url, key, seed=1)
+    assert bot.cycle() == 1
+    assert bot.cycle() == 0
+    bid = Bid.objects.get()
+    assert bid.vendor == vendor and bid.currency == "GBP" and 3400 <= bid.amount <= 3960
+    assert bid.offered_attributes["make"] == "Toyota" and bid.offered_attributes["trim"] == ["T3"]
