@@ -96,3 +96,20 @@ def test_another_vendors_subscription_is_404(vendor_client, make_vendor_client, 
     assert vendor_client.patch(f"{URL}{body['id']}/", {"name": "mine"}, format="json").status_code == 404
     assert vendor_client.delete(f"{URL}{body['id']}/").status_code == 404
     assert Subscription.objects.get(pk=body["id"]).name == "GB cars"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [valid(categories=["ca\x00rs"]), valid(name="x\x00y"), valid(attribute_filters={"ma\x00ke": {"in": ["a"]}})],
+)
+def test_nul_characters_are_refused_with_400(vendor_client, categories, regions, payload):
+    # Found by schemathesis: PostgreSQL cannot store NUL in text and failed with a 500.
+    response = vendor_client.post(URL, payload, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+    assert not Subscription.objects.exists()
+
+
+def test_nul_in_the_query_string_is_400(vendor_client):
+    response = vendor_client.get("/api/v1/intents/", {"category": "ca\x00rs"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "parse_error"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
@@ -96,10 +98,17 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
         services.delete_subscription(subscription=instance)
 
 
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 time in any offset, compared in UTC (the database refuses odd offsets)."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(UTC) if value is not None else None)
+
+
 class InboxFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=Intent.Status.choices, method="filter_status")
     category = filters.CharFilter(method="filter_category", help_text="Category slug; includes its descendants.")
-    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="Delivered at or after.")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="Delivered at or after.")
 
     class Meta:
         model = Delivery
