@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint check
+.PHONY: venv demo test lint check bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,10 @@ check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=broker.settings.production DJANGO_SECRET_KEY=check-only-$$(head -c 32 /dev/urandom | base64) \
 	  DJANGO_ALLOWED_HOSTS=intentcast.example $(PY) manage.py check --deploy --fail-level WARNING
+
+# Benchmarks (PostgreSQL and Redis; database BENCH_DATABASE_URL, Redis db 11): they print
+# figures and ratios against references measured in the same run, and assert nothing.
+bench: $(STAMP)
+	$(PY) bench/matching.py
+	$(PY) bench/fanout.py
+	$(PY) bench/webhooks.py

@@ -121,21 +121,33 @@ def publish_intent(
 def ensure_pseudonyms(*, customer_id: int, vendor_ids: list[int]) -> dict[int, str]:
     """The customer's handle for each vendor, made on first contact. Handles are random, so
     nothing about them links one vendor's view of the customer to another's."""
-    Pseudonym.objects.bulk_create(
-        [
-            Pseudonym(customer_id=customer_id, vendor_id=vendor_id, handle=f"c_{secrets.token_hex(8)}")
-            for vendor_id in vendor_ids
-        ],
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
-    handles: dict[int, str] = {}
-    for start in range(0, len(vendor_ids), 5000):
-        handles.update(
-            Pseudonym.objects.filter(
-                customer_id=customer_id, vendor_id__in=vendor_ids[start : start + 5000]
-            ).values_list("vendor_id", "handle")
+    from broker.events import insert_ignoring_conflicts
+
+    handles = _handles(customer_id, vendor_ids)
+    for _attempt in range(3):
+        missing = [vendor_id for vendor_id in dict.fromkeys(vendor_ids) if vendor_id not in handles]
+        if not missing:
+            break
+        made = {vendor_id: f"c_{secrets.token_hex(8)}" for vendor_id in missing}
+        now = timezone.now()
+        inserted = insert_ignoring_conflicts(
+            Pseudonym,
+            ("customer", "vendor", "handle", "created_at"),
+            [(customer_id, vendor_id, handle, now) for vendor_id, handle in made.items()],
         )
+        if inserted == len(made):
+            handles.update(made)
+        else:  # another worker made some first (or, once in 2^64, a handle was taken): read them back
+            handles.update(_handles(customer_id, missing))
+    return handles
+
+
+def _handles(customer_id: int, vendor_ids: list[int]) -> dict[int, str]:
+    from broker.events import filter_by_ids
+
+    handles: dict[int, str] = {}
+    for queryset in filter_by_ids(Pseudonym.objects.filter(customer_id=customer_id), "vendor", vendor_ids):
+        handles.update(queryset.values_list("vendor_id", "handle"))
     return handles
 
 

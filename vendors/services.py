@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -165,13 +166,33 @@ def delete_subscription(*, subscription: Subscription) -> None:
     subscription.delete()
 
 
+@lru_cache(maxsize=65_536)
+def keyword_index_stem(keyword: str, language: str) -> str:
+    """The stem a keyword is listed under in the index (cached: stemming is the slow part)."""
+    return index_stem(keyword_stems(keyword, language))
+
+
+# The columns of a SubscriptionKey row, in the order ``subscription_key_rows`` gives them.
+SUBSCRIPTION_KEY_FIELDS = ("category_id", "stem", "region_lft")
+
+
+def subscription_key_rows(
+    keywords: Iterable[str], language: str, category_ids: Iterable[int], region_lfts: Iterable[int]
+) -> list[tuple]:
+    """The index rows of a subscription as tuples of ``SUBSCRIPTION_KEY_FIELDS``: one per
+    (category, region, keyword's index stem), or with an empty stem when it has no keywords."""
+    stems = sorted({keyword_index_stem(k, language) for k in keywords}) or [""]
+    region_lfts = list(region_lfts)
+    return [(category_id, stem, lft) for category_id in category_ids for lft in region_lfts for stem in stems]
+
+
 def subscription_keys(subscription: Subscription, categories: Iterable[Category], regions: Iterable[Region]):
-    stems = sorted({index_stem(keyword_stems(k, subscription.language)) for k in subscription.keywords}) or [""]
+    rows = subscription_key_rows(
+        subscription.keywords, subscription.language, [c.pk for c in categories], [r.lft for r in regions]
+    )
     return [
-        SubscriptionKey(subscription=subscription, category_id=category.pk, stem=stem, region_lft=region.lft)
-        for category in categories
-        for region in regions
-        for stem in stems
+        SubscriptionKey(subscription=subscription, **dict(zip(SUBSCRIPTION_KEY_FIELDS, row, strict=True)))
+        for row in rows
     ]
 
 

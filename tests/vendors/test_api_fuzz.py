@@ -1,6 +1,8 @@
 """Schemathesis over the OpenAPI schema: generated requests, valid and not, to every operation.
 Whatever a vendor sends, the answer is never a 500 and errors come in the API's one format."""
 
+import os
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -37,7 +39,12 @@ def test_no_request_makes_the_api_fail(api_schema, bearer):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=int(os.environ.get("FUZZ_EXAMPLES", 25)),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def call(case):
             case.headers = {**(case.headers or {}), "Authorization": bearer}
             response = case.call()
