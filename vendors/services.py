@@ -20,6 +20,7 @@ from broker.keywords import MAX_STEM, index_stem, keyword_stems
 from broker.money import clean_currency
 from intents.attributes import clean_attributes, clean_filters
 from intents.models import Category, Intent, Region
+from intents.notifications import bid_received
 from intents.taxonomy import categories_filter_schema, category_schema
 from vendors.models import ApiKey, Bid, BidRevision, Subscription, SubscriptionKey, Vendor
 
@@ -74,11 +75,7 @@ def revoke_api_key(*, api_key: ApiKey) -> None:
 
 def authenticate_key(raw_key: str) -> ApiKey | None:
     """The live key for ``raw_key``, or None."""
-    api_key = (
-        ApiKey.objects.select_related("vendor")
-        .filter(digest=_digest(raw_key), revoked_at__isnull=True)
-        .first()
-    )
+    api_key = ApiKey.objects.select_related("vendor").filter(digest=_digest(raw_key), revoked_at__isnull=True).first()
     if api_key is not None:
         now = timezone.now()
         if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
@@ -322,6 +319,7 @@ def place_bid(
         if idempotency_key and earlier is not None:
             return earlier, False
         raise AlreadyBidding("You already have an active bid on this request.", field="intent") from None
+    bid_received(intent=intent, vendor_name=vendor.name)
     return bid, True
 
 

@@ -167,3 +167,12 @@ def test_accepting_one_bid_declines_the_others_and_tells_both(
     assert VendorEvent.objects.filter(vendor=rival.vendor, kind="bid.declined", subject=theirs["id"]).exists()
     closed = vendor_client.post(URL, bid(intent), format="json")
     assert closed.status_code == 409
+
+
+def test_the_customer_is_emailed_about_a_bid(vendor_client, intent, customer, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        vendor_client.post(URL, bid(intent), format="json")
+    assert [m.to for m in mail.outbox] == [[customer.email]]
+    assert "Yaris Specialists" in mail.outbox[0].body and str(intent.pk) in mail.outbox[0].body
