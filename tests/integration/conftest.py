@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from broker.celery import app as celery_app
 
@@ -166,10 +167,11 @@ def queue_on(redis_server):
     saved = {"broker_url": celery_app.conf.broker_url, "task_always_eager": celery_app.conf.task_always_eager}
 
     def reset_pools() -> None:
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-            celery_app._pool = None
+        # kombu keeps connection and producer pools in a global registry keyed by broker URL:
+        # clear it, or a later in-process (eager) task picks up a pool closed here.
+        celery_app._pool = None
         celery_app.amqp._producer_pool = None
+        kombu_pools.reset()
 
     celery_app.conf.broker_url = redis_server.url
     celery_app.conf.task_always_eager = False
