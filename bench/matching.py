@@ -106,15 +106,19 @@ def main() -> None:
             print(f"size {size} is below the planted subscriptions ({planted.active_subscriptions}); skipped")
             continue
         t0 = time.perf_counter()
+        before = dict(background.timings)
         background.grow(need)
         data.analyze()
+        spent = {k: background.timings[k] - before[k] for k in before}
         generate_s = time.perf_counter() - t0
         active = Subscription.objects.filter(active=True).count()
         live = Subscription.objects.filter(active=True, vendor__status=Vendor.Status.APPROVED).count()
         keys = SubscriptionKey.objects.count()
         print(f"\n[{fmt_size(size)}] {active:,} active subscriptions ({live:,} of approved vendors),"
               f" {Subscription.objects.count():,} in all, {Vendor.objects.count():,} vendors, {keys:,} index rows;"
-              f" generated in {generate_s:.1f} s")  # fmt: skip
+              f" generated in {generate_s:.1f} s (python {spent['generate']:.0f} s, COPY {spent['copy']:.0f} s,"
+              f" index builds {spent['index']:.0f} s); {background.rejected:,} generated subscriptions so far were"
+              f" redrawn because the index would have listed them for a benchmark request")  # fmt: skip
         if args.explain:
             explain(requests[0].intent)
 
