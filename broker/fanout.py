@@ -11,20 +11,25 @@ from django.utils import timezone
 from broker.events import insert_ignoring_conflicts, record_vendor_events_json
 from broker.matching import match_intent
 from broker.models import Delivery, VendorEvent
+from broker.outbox import record_event
 from broker.payloads import intent_for_vendor
-from intents.models import Intent
+from intents.models import Intent, Pseudonym
 from intents.services import ensure_pseudonyms
 from reputation.selectors import customer_reputation
 
 log = logging.getLogger(__name__)
 
+INTENT_DELIVERED = "intent.delivered"
+
 
 def deliver_intent(intent_id) -> int:
-    """Match an intent and write its deliveries and ``intent.matched`` events.
+    """Match an intent and write its pseudonyms and deliveries: what puts it in the inboxes.
 
-    Idempotent: deliveries and events are unique per vendor, so a second run adds nothing.
-    Runs inside the outbox event's transaction (see ``broker.outbox.process_event``).
-    Returns the number of vendors matched.
+    Idempotent: deliveries are unique per vendor, so a second run adds nothing. Runs inside the
+    outbox event's transaction (see ``broker.outbox.process_event``), which also records the
+    follow-up ``intent.delivered`` event; the vendors' ``intent.matched`` events and webhooks
+    are written by that step (``notify_matched``), after this transaction has made the intent
+    visible in every inbox. Returns the number of vendors matched.
     """
     intent = Intent.objects.select_related("category", "region").filter(pk=intent_id).first()
     if intent is None or not intent.is_open:
@@ -32,22 +37,38 @@ def deliver_intent(intent_id) -> int:
     matches = match_intent(intent)
     if not matches:
         return 0
-    vendor_ids = [match.vendor_id for match in matches]
-    handles = ensure_pseudonyms(customer_id=intent.customer_id, vendor_ids=vendor_ids)
+    ensure_pseudonyms(customer_id=intent.customer_id, vendor_ids=[match.vendor_id for match in matches])
     now = timezone.now()
     insert_ignoring_conflicts(
         Delivery,
         ("intent", "vendor", "subscription", "created_at"),
         [(intent.pk, match.vendor_id, match.subscription_id, now) for match in matches],
     )
-    reputation = customer_reputation(intent.customer_id)
+    record_event(INTENT_DELIVERED, {"intent_id": str(intent.pk)})
+    log.info("intent %s delivered to %d vendors", intent.pk, len(matches))
+    return len(matches)
+
+
+def notify_matched(intent_id) -> int:
+    """Record ``intent.matched`` for every vendor the intent was delivered to, with that
+    vendor's own view of it, and schedule the webhooks. Idempotent (events are unique per
+    vendor). Returns the number of vendors."""
+    intent = Intent.objects.select_related("category", "region").filter(pk=intent_id).first()
+    if intent is None:
+        return 0
+    delivered = Delivery.objects.filter(intent=intent).values("vendor_id")
+    handles = dict(
+        Pseudonym.objects.filter(customer_id=intent.customer_id, vendor_id__in=delivered).values_list(
+            "vendor_id", "handle"
+        )
+    )
+    vendor_ids = list(handles)
     record_vendor_events_json(
         kind=VendorEvent.Kind.INTENT_MATCHED,
         subject=str(intent.pk),
-        data_json_by_vendor=intent_json_by_vendor(intent, handles, vendor_ids, reputation),
+        data_json_by_vendor=intent_json_by_vendor(intent, handles, vendor_ids, customer_reputation(intent.customer_id)),
     )
-    log.info("intent %s delivered to %d vendors", intent.pk, len(matches))
-    return len(matches)
+    return len(vendor_ids)
 
 
 def intent_json_by_vendor(intent: Intent, handles: dict[int, str], vendor_ids: list[int], reputation: dict) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from broker.events import record_vendor_events
-from broker.fanout import deliver_intent
+from broker.fanout import INTENT_DELIVERED, deliver_intent, notify_matched
 from broker.models import Delivery, VendorEvent
 from broker.payloads import intent_for_vendor
 from intents.models import Intent, Pseudonym
@@ -13,6 +13,10 @@ from reputation.selectors import customer_reputation
 
 def on_intent_published(payload: dict) -> None:
     deliver_intent(payload["intent_id"])
+
+
+def on_intent_delivered(payload: dict) -> None:
+    notify_matched(payload["intent_id"])
 
 
 def on_intent_closed(payload: dict) -> None:
@@ -39,5 +43,6 @@ def on_intent_closed(payload: dict) -> None:
 
 HANDLERS = {
     INTENT_PUBLISHED: on_intent_published,
+    INTENT_DELIVERED: on_intent_delivered,
     INTENT_CLOSED: on_intent_closed,
 }

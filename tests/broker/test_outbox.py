@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from broker import outbox
-from broker.fanout import deliver_intent
+from broker.fanout import deliver_intent, notify_matched
 from broker.models import Delivery, OutboxEvent, VendorEvent
 from broker.pipeline import HANDLERS
 from intents.models import Intent, Pseudonym
@@ -24,12 +24,21 @@ def test_intent_and_its_event_are_written_together(customer, publish, categories
 def test_event_is_processed_once(customer, publish, subscribe, vendor):
     subscribe(vendor)
     intent = publish(customer)
-    event = OutboxEvent.objects.get()
+    event = OutboxEvent.objects.get(kind="intent.published")
     assert event.processed_at is not None and event.attempts == 1
     assert outbox.process_event(event.pk, HANDLERS) is False
     event.refresh_from_db()
     assert event.attempts == 1
     assert Delivery.objects.filter(intent=intent).count() == 1
+
+
+def test_inboxes_first_then_events_in_a_second_step(customer, publish, subscribe, vendor):
+    subscribe(vendor)
+    intent = publish(customer)
+    published, delivered = OutboxEvent.objects.order_by("id")
+    assert (published.kind, delivered.kind) == ("intent.published", "intent.delivered")
+    assert delivered.payload == {"intent_id": str(intent.pk)} and delivered.processed_at is not None
+    assert VendorEvent.objects.filter(vendor=vendor, kind="intent.matched", subject=str(intent.pk)).count() == 1
 
 
 def test_fan_out_twice_delivers_nothing_twice(customer, publish, subscribe):
@@ -39,6 +48,7 @@ def test_fan_out_twice_delivers_nothing_twice(customer, publish, subscribe):
     intent = publish(customer)
     handles = dict(Pseudonym.objects.values_list("vendor_id", "handle"))
     assert deliver_intent(intent.pk) == 3
+    assert notify_matched(intent.pk) == 3
     assert Delivery.objects.filter(intent=intent).count() == 3
     assert VendorEvent.objects.filter(kind="intent.matched").count() == 3
     assert dict(Pseudonym.objects.values_list("vendor_id", "handle")) == handles
@@ -54,7 +64,7 @@ def test_a_failing_handler_leaves_the_event_for_another_try(customer, publish, s
     monkeypatch.setitem(HANDLERS, "intent.published", broken)
     with pytest.raises(RuntimeError):
         publish(customer)
-    event = OutboxEvent.objects.get()
+    event = OutboxEvent.objects.get(kind="intent.published")
     assert event.processed_at is None and not Delivery.objects.exists()
     monkeypatch.undo()
     assert outbox.process_event(event.pk, HANDLERS) is True
@@ -67,7 +77,7 @@ def test_sweep_redispatches_only_stale_unprocessed_events(customer, subscribe, v
     subscribe(vendor)
     intent = publish_intent(customer=customer, title="Yaris", category=categories["cars"], region=regions["GB"])
     # on_commit never ran (the test transaction does not commit): the event is as if Redis were down.
-    event = OutboxEvent.objects.get()
+    event = OutboxEvent.objects.get(kind="intent.published")
     assert event.processed_at is None
     assert outbox.redispatch_unprocessed() == 0  # too fresh to be called lost
     OutboxEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(minutes=5))

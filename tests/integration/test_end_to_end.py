@@ -65,7 +65,11 @@ def test_yaris_request_reaches_the_right_vendors_who_bid_and_one_is_accepted(
     assert response.status_code == 302, response.context["form"].errors
     intent = Intent.objects.get()
 
-    wait_for(lambda: OutboxEvent.objects.filter(processed_at__isnull=False).exists(), 30, message="the fan-out")
+    wait_for(
+        lambda: OutboxEvent.objects.count() == 2 and not OutboxEvent.objects.filter(processed_at__isnull=True).exists(),
+        30,
+        message="the fan-out and the vendors' events",
+    )
     assert "broker.tasks.process_outbox_event" in worker.output()  # the worker did it, not this process
     delivered = set(Delivery.objects.filter(intent=intent).values_list("vendor_id", flat=True))
     assert delivered == {gb_dealer.vendor.pk, london_dealer.vendor.pk}

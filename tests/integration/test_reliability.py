@@ -62,11 +62,15 @@ def test_worker_killed_mid_fan_out_loses_nothing_and_duplicates_nothing(start_wo
     )
     wait_for(fan_out_in_progress, 30, interval=0.005, message="the worker to start the fan-out")
     first.kill()
-    event = OutboxEvent.objects.get()
+    event = OutboxEvent.objects.get(kind="intent.published")
     assert event.processed_at is None, "the worker finished before it was killed; the test proved nothing"
 
     start_worker(beat=True, extra_env=FAST_SWEEP)
-    wait_for(lambda: OutboxEvent.objects.filter(processed_at__isnull=False).exists(), 120, message="the redispatch")
+    wait_for(
+        lambda: OutboxEvent.objects.count() == 2 and not OutboxEvent.objects.filter(processed_at__isnull=True).exists(),
+        120,
+        message="the redispatch, the deliveries and the vendors' events",
+    )
 
     deliveries = Delivery.objects.filter(intent=intent)
     assert deliveries.count() == len(vendor_ids)
@@ -89,7 +93,7 @@ def test_request_published_while_redis_is_down_is_delivered_when_it_is_back(
         budget_max=Decimal("4000"),
         currency="GBP",
     )
-    event = OutboxEvent.objects.get()
+    event = OutboxEvent.objects.get(kind="intent.published")
     assert event.dispatched_at is None and event.processed_at is None  # saved, not lost, not sent
     assert not Delivery.objects.exists()
 
