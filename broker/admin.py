@@ -15,6 +15,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent as a record: every field read-only, nothing added or removed."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ProcessedFilter(admin.SimpleListFilter):
     title = "processed"
     parameter_name = "processed"
@@ -79,15 +92,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         self.message_user(request, "Disabled.", messages.SUCCESS)
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnlyInline):
     model = WebhookAttempt
     fields = ["attempted_at", "succeeded", "response_status", "latency_ms", "error"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(WebhookDelivery)

@@ -1,18 +1,15 @@
 from django.contrib import admin, messages
 
+from broker.admin import ReadOnlyInline
 from vendors.models import ApiKey, Bid, BidRevision, Message, Subscription, Vendor
 from vendors.services import approve_vendor, index_subscriptions, revoke_api_key, suspend_vendor
 
 
-class ApiKeyInline(admin.TabularInline):
+class ApiKeyInline(ReadOnlyInline):
+    """Keys are issued with ``manage.py create_vendor``, which shows the key once."""
+
     model = ApiKey
     fields = ["prefix", "name", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False  # keys are issued with `manage.py create_vendor`, which shows the key once
 
 
 class SubscriptionInline(admin.TabularInline):
@@ -82,15 +79,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
         index_subscriptions([form.instance])  # the matching index follows every change
 
 
-class BidRevisionInline(admin.TabularInline):
+class BidRevisionInline(ReadOnlyInline):
     model = BidRevision
     fields = ["amount", "currency", "message", "valid_until", "created_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Bid)
