@@ -13,7 +13,7 @@ from broker.matching import match_intent
 from broker.models import Delivery, VendorEvent
 from broker.outbox import record_event
 from broker.payloads import intent_for_vendor
-from intents.models import Intent, Pseudonym
+from intents.models import IdentityReveal, Intent, Pseudonym
 from intents.services import ensure_pseudonyms
 from reputation.selectors import customer_reputation
 
@@ -63,11 +63,15 @@ def notify_matched(intent_id) -> int:
         )
     )
     vendor_ids = list(handles)
-    record_vendor_events_json(
-        kind=VendorEvent.Kind.INTENT_MATCHED,
-        subject=str(intent.pk),
-        data_json_by_vendor=intent_json_by_vendor(intent, handles, vendor_ids, customer_reputation(intent.customer_id)),
-    )
+    reputation = customer_reputation(intent.customer_id)
+    data = intent_json_by_vendor(intent, handles, vendor_ids, reputation)
+    # The few vendors she has told who she is see that too, as in the API.
+    for reveal in IdentityReveal.objects.filter(customer_id=intent.customer_id, vendor_id__in=delivered):
+        view = intent_for_vendor(
+            intent, handle=handles[reveal.vendor_id], customer_reputation=reputation, identity=reveal.shared()
+        )
+        data[reveal.vendor_id] = json.dumps(view)
+    record_vendor_events_json(kind=VendorEvent.Kind.INTENT_MATCHED, subject=str(intent.pk), data_json_by_vendor=data)
     return len(vendor_ids)
 
 

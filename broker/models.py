@@ -68,6 +68,7 @@ class VendorEvent(models.Model):
         BID_DECLINED = "bid.declined"
         MESSAGE_CREATED = "message.created"
         RATING_REVEALED = "rating.revealed"
+        IDENTITY_REVEALED = "identity.revealed"
         ENDPOINT_DISABLED = "webhook.endpoint_disabled"
         PING = "webhook.ping"
 

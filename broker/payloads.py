@@ -31,12 +31,13 @@ def bid_for_vendor(bid: Bid) -> dict[str, Any]:
 
 
 def intent_for_vendor(
-    intent: Intent, *, handle: str, customer_reputation: dict, bid: Bid | None = None
+    intent: Intent, *, handle: str, customer_reputation: dict, bid: Bid | None = None, identity: dict | None = None
 ) -> dict[str, Any]:
-    """``intent`` needs ``category`` and ``region`` loaded."""
+    """``intent`` needs ``category`` and ``region`` loaded. ``identity`` is what the customer
+    chose to tell this vendor after accepting its bid, and only ever this vendor's."""
     return {
         "id": str(intent.pk),
-        "customer": {"handle": handle, "reputation": customer_reputation},
+        "customer": {"handle": handle, "reputation": customer_reputation, "identity": identity},
         "title": intent.title,
         "details": intent.details,
         "language": intent.language,

@@ -231,3 +231,9 @@ class EraseForm(AccessibleForm):
         if self.cleaned_data["confirm"].strip().lower() != "erase my account":
             raise forms.ValidationError('Type exactly "erase my account".')
         return self.cleaned_data["confirm"]
+
+
+class RevealForm(AccessibleForm):
+    name = forms.CharField(max_length=200, label="Your name")
+    email = forms.EmailField(label="Email")
+    phone = forms.CharField(max_length=40, required=False, label="Phone (optional)")

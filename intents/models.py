@@ -140,3 +140,30 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_blocked_by_display()} ({self.vendor_id})"
+
+
+class IdentityReveal(models.Model):
+    """The customer told one vendor who she is, after accepting its bid. Only that vendor sees
+    what she chose to share; every other vendor still knows her by a handle alone."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reveals")
+    vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="reveals")
+    intent = models.ForeignKey(Intent, on_delete=models.CASCADE, related_name="reveals")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    revealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "customer"], name="reveal_once_per_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.name} to vendor {self.vendor_id}"
+
+    def shared(self) -> dict:
+        return {
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "revealed_at": self.revealed_at.isoformat(),
+        }

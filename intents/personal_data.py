@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from broker.audit import record_audit
 from broker.models import OutboxEvent, VendorEvent
-from intents.models import Block, Intent
+from intents.models import Block, IdentityReveal, Intent
 from reputation.models import Rating
 from vendors.models import Bid, Message
 
@@ -95,6 +95,10 @@ def export_customer_data(*, customer) -> dict[str, Any]:
             }
             for r in ratings
             if r.by == Rating.Side.CUSTOMER or (r.revealed_at and not r.hidden_by_moderator)
+        ],
+        "identity_shared_with": [
+            {"vendor": r.vendor.name, "name": r.name, "email": r.email, "phone": r.phone, "at": _iso(r.revealed_at)}
+            for r in IdentityReveal.objects.filter(customer=customer).select_related("vendor")
         ],
         "blocked_vendors": list(
             Block.objects.filter(customer=customer, blocked_by=Block.Side.CUSTOMER).values_list(

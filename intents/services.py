@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from broker.errors import BidNotActive, IntentClosed, NotFound, prefixed_errors
 from broker.money import clean_currency
 from broker.outbox import record_event
 from intents.attributes import clean_attributes
-from intents.models import Block, Category, Intent, Pseudonym, Region
+from intents.models import Block, Category, IdentityReveal, Intent, Pseudonym, Region
 from intents.taxonomy import category_schema
 from intents.terms import clean_terms
 
@@ -279,3 +280,49 @@ def block_customer(*, vendor, handle: str) -> Block:
         customer_id=pseudonym.customer_id, vendor=vendor, blocked_by=Block.Side.VENDOR
     )
     return block
+
+
+@transaction.atomic
+def reveal_identity(*, customer, intent_id, name: str, email: str, phone: str = "") -> IdentityReveal:
+    """After accepting a bid, the customer tells that vendor, and no other, who she is.
+
+    Only what she typed is shared; the vendor gets an ``identity.revealed`` event and from then
+    on sees it with the intents of hers it holds. Telling the same vendor again updates it.
+    """
+    from broker.events import record_vendor_events
+    from broker.models import VendorEvent
+    from vendors.models import Bid
+
+    intent = Intent.objects.select_for_update().filter(pk=intent_id, customer=customer).first()
+    if intent is None:
+        raise NotFound("No such request.")
+    accepted = Bid.objects.filter(intent=intent, status=Bid.Status.ACCEPTED).first()
+    if accepted is None:
+        raise IntentClosed("You can tell a vendor who you are once you have accepted its bid.")
+    errors = {}
+    name, email, phone = (name or "").strip(), (email or "").strip(), (phone or "").strip()
+    if not name:
+        errors["name"] = "Give the name the vendor should use."
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = "Enter a valid email address."
+    if len(phone) > 40:
+        errors["phone"] = "Keep the phone number under 40 characters."
+    if errors:
+        raise ValidationError(errors)
+    reveal, _ = IdentityReveal.objects.update_or_create(
+        customer=customer,
+        vendor_id=accepted.vendor_id,
+        defaults={"intent": intent, "name": name, "email": email, "phone": phone},
+    )
+    handle = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=[accepted.vendor_id])[accepted.vendor_id]
+    VendorEvent.objects.filter(
+        vendor_id=accepted.vendor_id, kind=VendorEvent.Kind.IDENTITY_REVEALED, subject=str(intent.pk)
+    ).delete()  # a correction replaces the earlier event
+    record_vendor_events(
+        kind=VendorEvent.Kind.IDENTITY_REVEALED,
+        subject=str(intent.pk),
+        data_by_vendor={accepted.vendor_id: {"intent": str(intent.pk), "customer": handle, **reveal.shared()}},
+    )
+    return reveal

@@ -9,6 +9,7 @@ urlpatterns = [
     path("requests/new/", views.intent_new, name="new"),
     path("requests/<uuid:pk>/", views.intent_detail, name="detail"),
     path("requests/<uuid:pk>/withdraw/", views.intent_withdraw, name="withdraw"),
+    path("requests/<uuid:pk>/reveal/", views.reveal_identity, name="reveal"),
     path("requests/<uuid:pk>/bids/<uuid:bid_id>/accept/", views.bid_accept, name="accept"),
     path("requests/<uuid:pk>/bids/<uuid:bid_id>/decline/", views.bid_decline, name="decline"),
     path("requests/<uuid:pk>/bids/<uuid:bid_id>/rate/", views.bid_rate, name="rate"),

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from broker.errors import DomainError, NotFound
 from intents import personal_data, selectors, services
-from intents.forms import ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm
+from intents.forms import ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
+from intents.models import IdentityReveal
 from intents.terms import describe_terms
 from reputation.models import Rating
 from reputation.selectors import vendor_reputations
@@ -67,6 +68,10 @@ def intent_new(request):
 
 @login_required
 def intent_detail(request, pk):
+    return _detail_page(request, pk)
+
+
+def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
     intent = _own_intent(request, pk)
     bids = list(Bid.objects.filter(intent=intent).select_related("vendor").exclude(status=Bid.Status.WITHDRAWN))
     reputations = vendor_reputations({b.vendor_id for b in bids})
@@ -75,6 +80,16 @@ def intent_detail(request, pk):
     rows.sort(key=SORTS.get(sort, SORTS["price"]))
     accepted = next((b for b in bids if b.status == Bid.Status.ACCEPTED), None)
     my_rating = Rating.objects.filter(bid=accepted, by=Rating.Side.CUSTOMER).first() if accepted is not None else None
+    reveal = (
+        IdentityReveal.objects.filter(customer=request.user, vendor_id=accepted.vendor_id).first()
+        if accepted is not None
+        else None
+    )
+    if reveal_form is None:
+        initial = {"name": request.user.get_full_name(), "email": request.user.email}
+        if reveal is not None:
+            initial = {"name": reveal.name, "email": reveal.email, "phone": reveal.phone}
+        reveal_form = RevealForm(initial=initial)
     return render(
         request,
         "intents/intent_detail.html",
@@ -86,6 +101,8 @@ def intent_detail(request, pk):
             "accepted": accepted,
             "my_rating": my_rating,
             "rating_form": RatingForm() if accepted is not None and my_rating is None else None,
+            "reveal": reveal,
+            "reveal_form": reveal_form,
             "attribute_labels": _attribute_labels(intent),
         },
     )
@@ -204,6 +221,29 @@ def bid_rate(request, pk, bid_id):
         else:
             messages.success(request, "Thank you. Ratings are shown once the vendor has rated too, or after 30 days.")
     return redirect("intents:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def reveal_identity(request, pk):
+    """Tell the vendor whose bid she accepted who she is; errors go back next to the fields."""
+    _own_intent(request, pk)
+    form = RevealForm(request.POST)
+    if form.is_valid():
+        try:
+            reveal = services.reveal_identity(customer=request.user, intent_id=pk, **form.cleaned_data)
+        except ValidationError as error:
+            for field, messages_ in error.message_dict.items():
+                for message in messages_:
+                    form.add_error(field if field in form.fields else None, message)
+            form.mark_errors()
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("intents:detail", pk=pk)
+        else:
+            messages.success(request, f"{reveal.vendor.name} now knows who you are. No other vendor does.")
+            return redirect("intents:detail", pk=pk)
+    return _detail_page(request, pk, reveal_form=form)
 
 
 @login_required

@@ -38,13 +38,15 @@ PITCH = {
 }
 
 
-def price_for(intent: dict, rng: random.Random) -> Decimal:
-    """Just under her budget when she gave one, else a price typical of the category."""
+def price_for(intent: dict, rng: random.Random, *, lineage: list[str] | None = None) -> Decimal:
+    """Just under her budget when she gave one, else a price typical of the category (or of its
+    nearest ancestor with a typical price)."""
     if intent.get("budget"):
         budget = Decimal(intent["budget"]["amount"])
         price = budget * Decimal(str(rng.uniform(0.85, 0.99)))
     else:
-        price = Decimal(TYPICAL_PRICE.get(intent["category"], 200)) * Decimal(str(rng.uniform(0.9, 1.2)))
+        typical = next((TYPICAL_PRICE[slug] for slug in lineage or [intent["category"]] if slug in TYPICAL_PRICE), 200)
+        price = Decimal(typical) * Decimal(str(rng.uniform(0.9, 1.2)))
     return price.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
 
 
@@ -59,10 +61,25 @@ def offer_for(intent: dict) -> dict:
 
 
 class Bot:
+    """One demo vendor. ``cycle()`` is one look at the inbox; ``run()`` repeats it until stopped."""
+
     def __init__(self, name: str, base_url: str, api_key: str, *, seed: int = 0) -> None:
         self.name = name
         self.client = VendorClient(base_url, api_key)
         self.rng = random.Random(seed)
+        self.parents: dict[str, str | None] = {}
+
+    def lineage(self, slug: str) -> list[str]:
+        """``slug`` and its ancestors, nearest first (the taxonomy is read once, then again
+        whenever an unknown category turns up)."""
+        if slug not in self.parents:
+            self.parents = {c["slug"]: c["parent"] for c in self.client.categories()}
+        chain: list[str] = []
+        node: str | None = slug
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = self.parents.get(node)
+        return chain
 
     def cycle(self) -> int:
         """Bid on every open intent in the inbox not bid on yet. Returns how many bids were placed."""
@@ -70,33 +87,41 @@ class Bot:
         for intent in self.client.inbox(status="open"):
             if intent["bid"] is not None:
                 continue
+            lineage = self.lineage(intent["category"])
             currency = intent["budget"]["currency"] if intent.get("budget") else "GBP"
-            top = (
-                intent["category"]
-                if intent["category"] in PITCH
-                else next((key for key in PITCH if intent["category"].startswith(key[:4])), "")
-            )
+            amount = price_for(intent, self.rng, lineage=lineage)
+            pitch = next((PITCH[slug] for slug in lineage if slug in PITCH), "Happy to help; ask us anything.")
             try:
                 self.client.place_bid(
                     intent["id"],
-                    amount=str(price_for(intent, self.rng)),
+                    amount=str(amount),
                     currency=currency,
-                    message=f"{self.name}: {PITCH.get(top, 'Happy to help; ask us anything.')}",
+                    message=f"{self.name}: {pitch}",
                     offered_attributes=offer_for(intent),
+                    # A restart, or a response lost on the way back, never makes a second bid.
                     idempotency_key=f"demo-{intent['id']}",
                 )
             except VendorApiError as error:
-                log.info("%s did not bid on %s: %s", self.name, intent["id"], error)
+                log.info("%s did not bid on %r: %s", self.name, intent["title"], error)
                 continue
             placed += 1
-            log.info("%s bid on %r", self.name, intent["title"])
+            log.info("%s bid %s %s on %r", self.name, amount, currency, intent["title"])
         return placed
 
     def run(self, stop: threading.Event, interval: float = 1.5) -> None:
+        """Cycle every ``interval`` seconds until ``stop`` is set; wait out a server that is not
+        up yet or restarting."""
+        down = False
         while not stop.is_set():
             try:
                 self.cycle()
-            except (httpx.HTTPError, VendorApiError) as error:  # the server is starting or restarting
-                log.debug("%s: %s", self.name, error)
+            except (httpx.HTTPError, VendorApiError) as error:
+                if not down:
+                    log.info("%s: cannot reach the API yet (%s); retrying", self.name, error)
+                down = True
+            else:
+                if down:
+                    log.info("%s: connected", self.name)
+                down = False
             stop.wait(interval)
         self.client.close()

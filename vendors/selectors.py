@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from broker.errors import NotFound
 from broker.models import Delivery
 from broker.payloads import intent_for_vendor
-from intents.models import Category, Intent
+from intents.models import Category, IdentityReveal, Intent
 from intents.selectors import handles_for_vendor
 from reputation.selectors import customer_reputations
 from vendors.models import Bid, Vendor
@@ -34,19 +34,24 @@ def vendor_inbox(
 
 def intents_for_vendor(*, vendor: Vendor, intents: Iterable[Intent]) -> list[dict]:
     """The vendor's view of each intent: its own handle for the customer, her coarse
-    reputation, and its own latest bid. Three queries, whatever the number of intents."""
+    reputation, its own latest bid, and her identity if she told it. Four queries, whatever the number of intents."""
     intents = list(intents)
     handles = handles_for_vendor(vendor_id=vendor.pk, customer_ids=[i.customer_id for i in intents])
     bids: dict = {}
     for bid in Bid.objects.filter(vendor=vendor, intent__in=intents).order_by("created_at"):
         bids[bid.intent_id] = bid  # the latest bid wins
     reputations = customer_reputations({i.customer_id for i in intents})
+    identities = {
+        reveal.customer_id: reveal.shared()
+        for reveal in IdentityReveal.objects.filter(vendor=vendor, customer_id__in={i.customer_id for i in intents})
+    }
     return [
         intent_for_vendor(
             intent,
             handle=handles[intent.customer_id],
             customer_reputation=reputations[intent.customer_id],
             bid=bids.get(intent.pk),
+            identity=identities.get(intent.customer_id),
         )
         for intent in intents
     ]

@@ -21,9 +21,19 @@ class CustomerReputationSerializer(serializers.Serializer):
     rated_deals = serializers.CharField()
 
 
+class IdentitySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    phone = serializers.CharField()
+    revealed_at = serializers.DateTimeField()
+
+
 class CustomerSerializer(serializers.Serializer):
     handle = serializers.CharField(help_text="This vendor's own pseudonym for the customer.")
     reputation = CustomerReputationSerializer()
+    identity = IdentitySerializer(
+        allow_null=True, help_text="Who she is, only if she chose to tell you after accepting your bid."
+    )
 
 
 class BidOutput(serializers.Serializer):
