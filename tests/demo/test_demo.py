@@ -1,13 +1,16 @@
 """The demo's parts: taxonomy and seed commands, create_vendor, the vendor client, the bots."""
 
 import json
+import threading
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from intents.attributes import validate_schema
 from intents.models import Category, Region
-from tests.factories import VendorFactory
+from intents.services import publish_intent
+from tests.factories import UserFactory, VendorFactory
 from vendors.client import VendorApiError, VendorClient
 from vendors.demo_bots import Bot
 from vendors.models import Bid, Subscription, Vendor
@@ -50,7 +53,19 @@ def test_create_vendor_without_approve_is_pending(capsys):
     assert "approves" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args", [["Bad", "--email", "not-an-email"], [" ", "--email", "a@b.example"]])
+def test_load_taxonomy_is_idempotent_and_restores_schemas():
+    call_command("load_taxonomy")
+    counts = Category.objects.count(), Region.objects.count()
+    Category.objects.filter(slug="cars").update(attributes=[])
+    call_command("load_taxonomy")
+    assert (Category.objects.count(), Region.objects.count()) == counts
+    assert counts[1] > 5000
+    assert "trim" in {a["name"] for a in Category.objects.get(slug="cars").attributes}
+
+
+@pytest.mark.parametrize(
+    "args", [["Bad", "--email", "not-an-email"], [" ", "--email", "a@b.example"], ["No Email Ltd"]]
+)
 def test_create_vendor_refuses_bad_input(args):
     with pytest.raises(CommandError):
         call_command("create_vendor", *args)
@@ -77,3 +92,46 @@ def test_client_and_one_bot_cycle_over_real_http(live_server, customer, publish,
     bid = Bid.objects.get()
     assert bid.vendor == vendor and bid.currency == "GBP" and 3400 <= bid.amount <= 3960
     assert bid.offered_attributes["make"] == "Toyota" and bid.offered_attributes["trim"] == ["T3"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_vendors_bid_once_on_what_reaches_them(
+    live_server, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.BASE_DIR = tmp_path
+    call_command("seed_demo")
+    keys = json.loads((tmp_path / "var" / "demo_vendor_keys.json").read_text())
+    with django_capture_on_commit_callbacks(execute=True):
+        intent = publish_intent(
+            customer=UserFactory(),
+            title="Toyota Yaris T3 or TR, low mileage",
+            category=Category.objects.get(slug="cars"),
+            region=Region.objects.get(code="GB-LND"),
+            attributes={"make": "Toyota", "trim": ["T3", "TR"], "aircon": True},
+            budget_max=Decimal("5000"),
+            currency="GBP",
+        )
+    bots = [Bot(name, live_server.url, key) for name, key in keys.items()]
+
+    assert {bot.name: bot.cycle() for bot in bots} == {
+        "Britannia Motors": 1,
+        "Yaris Specialists London": 1,
+        "PhoneHub UK": 0,
+        "HomeFix England": 0,
+        "Voyage Travel": 0,
+    }
+    assert sum(bot.cycle() for bot in bots) == 0
+    bids = Bid.objects.filter(intent=intent)
+    assert {bid.vendor.name for bid in bids} == {"Britannia Motors", "Yaris Specialists London"}
+    assert all(bid.currency == "GBP" and 4250 <= bid.amount <= 4950 for bid in bids)
+    assert all("forecourt" in bid.message for bid in bids)  # the cars pitch, found through vehicles
+
+
+def test_bot_waits_for_a_server_that_is_not_up():
+    bot = Bot("Nobody", "http://127.0.0.1:9", "ic_not-a-key")  # nothing listens on the discard port
+    stop = threading.Event()
+    thread = threading.Thread(target=bot.run, args=(stop,), kwargs={"interval": 0.05})
+    thread.start()
+    threading.Timer(0.3, stop.set).start()
+    thread.join(5)
+    assert not thread.is_alive()
