@@ -16,6 +16,12 @@ class CategoryForm(forms.ModelForm):
     def clean_attributes(self):
         return validate_schema(self.cleaned_data["attributes"])
 
+    def clean_parent(self):
+        parent = self.cleaned_data["parent"]
+        if parent is not None and self.instance.pk and self.instance.pk in parent.ancestor_ids:
+            raise forms.ValidationError("A category cannot be moved below itself or its own descendants.")
+        return parent
+
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):

@@ -27,9 +27,17 @@ class Category(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.pk is None:
             super().save(*args, **kwargs)
-            kwargs = {k: v for k, v in kwargs.items() if k != "force_insert"}
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("force_insert", "using")}
+        old_path = self.path
         self.path = f"{self.parent.path}/{self.pk}" if self.parent_id else str(self.pk)
+        if self.parent_id and self.pk in self.parent.ancestor_ids:
+            raise ValueError("A category cannot be moved below itself.")
         super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            # Moved: the descendants' paths (which matching reads) follow.
+            for descendant in Category.objects.filter(path__startswith=f"{old_path}/"):
+                descendant.path = self.path + descendant.path[len(old_path) :]
+                Category.objects.filter(pk=descendant.pk).update(path=descendant.path)
 
     @property
     def ancestor_ids(self) -> list[int]:

@@ -147,3 +147,15 @@ def test_intent_changelist_query_count_is_bounded(admin_client, customer, publis
         publish(customer, title=f"Yaris {n}")
     with django_assert_max_num_queries(12):
         assert admin_client.get(url).status_code == 200
+
+
+def test_category_cannot_move_below_itself(admin_client, categories):
+    vehicles, cars = categories["vehicles"], categories["cars"]
+    response = admin_client.post(
+        reverse("admin:intents_category_change", args=[vehicles.pk]),
+        {"parent": cars.pk, "slug": "vehicles", "name": "Vehicles", "attributes": "[]"},
+    )
+    assert response.status_code == 200
+    assert "cannot be moved below itself" in response.content.decode()
+    vehicles.refresh_from_db()
+    assert vehicles.parent is None

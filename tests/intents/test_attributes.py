@@ -106,3 +106,20 @@ def test_filters_are_checked_against_the_schema():
 )
 def test_filter_admits(rule, value, admitted):
     assert filter_admits(rule, value) is admitted
+
+
+@pytest.mark.django_db
+def test_moving_a_category_moves_its_descendants(categories):
+    from intents.models import Category
+
+    vans, cars = categories["vans"], categories["cars"]
+    small = Category.objects.create(slug="small-cars", name="Small cars", parent=cars)
+    assert small.ancestor_ids == [categories["vehicles"].pk, cars.pk, small.pk]
+    cars.parent = vans
+    cars.save()
+    small.refresh_from_db()
+    assert small.ancestor_ids == [categories["vehicles"].pk, vans.pk, cars.pk, small.pk]
+    vans.refresh_from_db()
+    vans.parent = small
+    with pytest.raises(ValueError):
+        vans.save()
