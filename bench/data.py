@@ -20,11 +20,11 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from broker.keywords import text_stems
+from broker.core.keywords import text_stems
 from intents.attributes import clean_attributes
-from intents.models import Block, Category, Intent, Region
+from intents.models import Category, Intent, Region
 from intents.taxonomy import category_schema, load_regions
-from vendors.models import Subscription, SubscriptionKey, Vendor
+from vendors.models import Block, Subscription, SubscriptionKey, Vendor
 from vendors.services import create_vendor, save_subscription, subscription_key_rows
 
 # The taxonomy ------------------------------------------------------------------------------
@@ -591,7 +591,7 @@ def plant_vendors(tax: Taxonomy, requests: list[RequestKeys], customer, *, seed:
         region=tax.regions["GB-LND"],
         expires_at=timezone.now() + timedelta(days=1),
     )
-    from broker.models import Delivery
+    from vendors.models import Delivery
 
     Delivery.objects.create(intent=other, vendor_id=capped.vendor_id, subscription=capped)
     Intent.objects.filter(pk=other.pk).update(status=Intent.Status.WITHDRAWN)

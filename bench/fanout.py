@@ -87,7 +87,7 @@ def wait_for(intent_id, expected: int, started: float, timeout: float) -> float:
     """Seconds from ``started`` until ``expected`` deliveries of the intent are visible."""
     from django.db import connection
 
-    from broker.models import Delivery
+    from vendors.models import Delivery
 
     table = Delivery._meta.db_table
     with connection.cursor() as cursor:
@@ -102,7 +102,7 @@ def wait_for(intent_id, expected: int, started: float, timeout: float) -> float:
 
 def wait_for_events(intent_id, expected: int, started: float, timeout: float) -> float:
     """Seconds from ``started`` until ``expected`` intent.matched events of the intent exist."""
-    from broker.models import VendorEvent
+    from vendors.models import VendorEvent
 
     while VendorEvent.objects.filter(kind="intent.matched", subject=str(intent_id)).count() < expected:
         if time.perf_counter() - started > timeout:
@@ -119,9 +119,9 @@ def main() -> None:
 
     from bench import data
     from bench.naive_tasks import naive_fanout
-    from broker.models import Delivery, VendorEvent
-    from intents.models import Intent, Pseudonym
+    from intents.models import Intent
     from intents.services import publish_intent
+    from vendors.models import Delivery, Pseudonym, VendorEvent
 
     header(f"Fan-out: one request to {args.vendors:,} vendors, one worker ({os.cpu_count()} CPUs)")
     started = time.perf_counter()
@@ -136,7 +136,7 @@ def main() -> None:
 
     # The background (nothing in it matches) is generated against the request, as in bench/matching.py.
     probe = Intent(customer=customer("probe"), category=hatchbacks, region=london, **REQUEST)
-    from broker.keywords import text_stems
+    from broker.core.keywords import text_stems
 
     keys = data.RequestKeys(
         intent=probe,

@@ -55,9 +55,9 @@ def brute_force_requests(size: int, total: int) -> int:
 def explain(intent) -> None:
     from django.db import connection
 
-    from broker.matching import candidate_queryset, intent_keys
+    from broker.pipeline.matching import candidate_rows, intent_keys
 
-    queryset = candidate_queryset(intent_keys(intent))
+    queryset = candidate_rows(intent_keys(intent))
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
@@ -77,7 +77,7 @@ def main() -> None:
     from django.db import connection
 
     from bench import data, reference
-    from broker.matching import match_intent
+    from broker.pipeline.matching import match_intent
     from vendors.models import Subscription, SubscriptionKey, Vendor
 
     header("Matching: inverted index vs brute force (PostgreSQL)")

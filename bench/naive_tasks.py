@@ -23,7 +23,7 @@ def ping() -> None:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def naive_fanout(intent_id: str) -> int:
-    from broker.matching import match_intent
+    from broker.pipeline.matching import match_intent
     from intents.models import Intent
 
     intent = Intent.objects.select_related("category", "region").get(pk=intent_id)
@@ -35,7 +35,7 @@ def naive_fanout(intent_id: str) -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def naive_deliver(intent_id: str, vendor_id: int, subscription_id: str) -> None:
-    from broker.models import Delivery
+    from vendors.models import Delivery
 
     Delivery.objects.get_or_create(
         intent_id=intent_id, vendor_id=vendor_id, defaults={"subscription_id": subscription_id}

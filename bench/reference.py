@@ -14,11 +14,10 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count
 
-from broker.keywords import keyword_stems, text_stems
-from broker.models import Delivery
+from broker.core.keywords import keyword_stems, text_stems
 from intents.attributes import filters_admit
-from intents.models import Block, Intent, Region
-from vendors.models import Subscription, Vendor
+from intents.models import Intent, Region
+from vendors.models import Block, Delivery, Subscription, Vendor
 
 
 def load_snapshot() -> list[dict]:
@@ -93,7 +92,7 @@ def _budget_ok(minimum: Decimal | None, currency: str, intent: Intent) -> bool:
 
 def scan(snapshot: list[dict], intent: Intent) -> dict[int, object]:
     """vendor id -> the subscription id that earned it, for every vendor ``intent`` reaches."""
-    from broker.matching import start_of_day
+    from broker.pipeline.matching import start_of_day
 
     ancestors = set(intent.category.ancestor_ids)
     lft, rgt = intent.region.lft, intent.region.rgt

@@ -135,10 +135,10 @@ def main() -> None:
     import httpx
     from django.db import transaction
 
-    from broker.events import record_vendor_events
-    from broker.models import VendorEvent, WebhookAttempt, WebhookDelivery
-    from broker.webhooks import ping_endpoint, register_endpoint
+    from vendors.events import record_vendor_events
+    from vendors.models import VendorEvent, WebhookAttempt, WebhookDelivery
     from vendors.services import create_vendor
+    from vendors.webhooks import ping_endpoint, register_endpoint
 
     header(f"Webhooks: {args.events:,} signed deliveries to {args.endpoints} endpoints, one worker")
     started = time.perf_counter()

@@ -50,7 +50,7 @@ class Region(models.Model):
 
     ``lft``/``rgt`` number the tree in pre-order (a nested set), so "this region and everything
     inside it" is the integer range ``lft..rgt``. They are renumbered by
-    ``intents.regions.load_regions``, which also rebuilds the subscription index.
+    ``intents.taxonomy.load_regions``, which also rebuilds the subscription index.
     """
 
     class Kind(models.TextChoices):
@@ -78,7 +78,6 @@ class Intent(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         ACCEPTED = "accepted", "Accepted"
-        FULFILLED = "fulfilled", "Fulfilled"
         WITHDRAWN = "withdrawn", "Withdrawn"
         EXPIRED = "expired", "Expired"
         REMOVED = "removed", "Removed by a moderator"
@@ -113,65 +112,3 @@ class Intent(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
-
-
-class Pseudonym(models.Model):
-    """The handle one vendor knows a customer by: stable for that vendor, different for every
-    other vendor, and not derived from anything about the customer."""
-
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pseudonyms")
-    vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="pseudonyms")
-    handle = models.CharField(max_length=32, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["vendor", "customer"], name="pseudonym_once_per_pair")]
-
-    def __str__(self) -> str:
-        return self.handle
-
-
-class Block(models.Model):
-    """One side of a customer–vendor pair refuses the other: no more intents between them."""
-
-    class Side(models.TextChoices):
-        CUSTOMER = "customer", "Customer blocked vendor"
-        VENDOR = "vendor", "Vendor blocked customer"
-
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks")
-    vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="blocks")
-    blocked_by = models.CharField(max_length=8, choices=Side.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["customer", "vendor", "blocked_by"], name="block_once_per_side")]
-
-    def __str__(self) -> str:
-        return f"{self.get_blocked_by_display()} ({self.vendor_id})"
-
-
-class IdentityReveal(models.Model):
-    """The customer told one vendor who she is, after accepting its bid. Only that vendor sees
-    what she chose to share; every other vendor still knows her by a handle alone."""
-
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reveals")
-    vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="reveals")
-    intent = models.ForeignKey(Intent, on_delete=models.CASCADE, related_name="reveals")
-    name = models.CharField(max_length=200)
-    email = models.EmailField()
-    phone = models.CharField(max_length=40, blank=True)
-    revealed_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["vendor", "customer"], name="reveal_once_per_pair")]
-
-    def __str__(self) -> str:
-        return f"{self.name} to vendor {self.vendor_id}"
-
-    def shared(self) -> dict:
-        return {
-            "name": self.name,
-            "email": self.email,
-            "phone": self.phone,
-            "revealed_at": self.revealed_at.isoformat(),
-        }

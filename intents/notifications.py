@@ -1,13 +1,12 @@
 """Emails to the customer about her own requests. They go to her only; nothing here is sent to
-vendors."""
+vendors. Each is sent by a Celery task after the transaction commits (``broker.core.mail``)."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.urls import reverse
 
+from broker.core.mail import email_after_commit
 from intents.models import Intent
 
 
@@ -17,22 +16,20 @@ def _request_url(intent: Intent) -> str:
 
 def bid_received(*, intent: Intent, vendor_name: str) -> None:
     """Tell the customer a vendor bid on her request, once the bid is committed."""
-    customer = intent.customer
-    if not customer.email:
-        return
-    subject = f"New bid on “{intent.title}”"
-    body = (
-        f"{vendor_name} has bid on your request “{intent.title}”.\n\n"
-        f"Compare the bids and accept the one you like: {_request_url(intent)}\n"
+    email_after_commit(
+        to=intent.customer.email,
+        subject=f"New bid on “{intent.title}”",
+        body=(
+            f"{vendor_name} has bid on your request “{intent.title}”.\n\n"
+            f"Compare the bids and accept the one you like: {_request_url(intent)}\n"
+        ),
     )
-    transaction.on_commit(lambda: send_mail(subject, body, None, [customer.email], fail_silently=True))
 
 
 def vendor_wrote(*, intent: Intent, vendor_name: str) -> None:
     """Tell the customer a vendor sent her a message about her request."""
-    customer = intent.customer
-    if not customer.email:
-        return
-    subject = f"{vendor_name} wrote about “{intent.title}”"
-    body = f"{vendor_name} sent you a message about “{intent.title}”. Read and reply: {_request_url(intent)}\n"
-    transaction.on_commit(lambda: send_mail(subject, body, None, [customer.email], fail_silently=True))
+    email_after_commit(
+        to=intent.customer.email,
+        subject=f"{vendor_name} wrote about “{intent.title}”",
+        body=f"{vendor_name} sent you a message about “{intent.title}”. Read and reply: {_request_url(intent)}\n",
+    )

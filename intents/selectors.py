@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from typing import Any
+from uuid import UUID
 
-from broker.errors import NotFound
-from intents.models import Intent, Pseudonym
-from vendors.models import Bid
+from django.db.models import QuerySet
 
-
-def customer_intents(*, customer) -> QuerySet[Intent]:
-    return (
-        Intent.objects.filter(customer=customer)
-        .select_related("category", "region")
-        .annotate(active_bids=Count("bids", filter=Q(bids__status=Bid.Status.ACTIVE)))
-        .order_by("-created_at")
-    )
+from broker.core.errors import NotFound
+from intents.models import Intent, Region
 
 
-def customer_intent(*, customer, intent_id) -> Intent:
+def customer_intents(*, customer: Any) -> QuerySet[Intent]:
+    """The customer's requests, newest first."""
+    return Intent.objects.filter(customer=customer).select_related("category", "region").order_by("-created_at")
+
+
+def customer_intent(*, customer: Any, intent_id: UUID | str) -> Intent:
     """One of the customer's intents; ``NotFound`` for anybody else's."""
     intent = Intent.objects.select_related("category", "region").filter(pk=intent_id, customer=customer).first()
     if intent is None:
@@ -26,17 +24,28 @@ def customer_intent(*, customer, intent_id) -> Intent:
     return intent
 
 
-def handles_for_vendor(*, vendor_id: int, customer_ids) -> dict[int, str]:
-    return dict(
-        Pseudonym.objects.filter(vendor_id=vendor_id, customer_id__in=set(customer_ids)).values_list(
-            "customer_id", "handle"
-        )
-    )
+def lock_intent(*, intent_id: UUID | str, customer: Any = None) -> Intent | None:
+    """The intent (the customer's, when one is given), locked for the rest of the transaction,
+    with its category; None if there is none."""
+    intents = Intent.objects.select_related("category").select_for_update(of=("self",)).filter(pk=intent_id)
+    if customer is not None:
+        intents = intents.filter(customer=customer)
+    return intents.first()
 
 
-def handles_for_customer(*, customer_id: int, vendor_ids) -> dict[int, str]:
-    return dict(
-        Pseudonym.objects.filter(customer_id=customer_id, vendor_id__in=set(vendor_ids)).values_list(
-            "vendor_id", "handle"
-        )
-    )
+def intent_with_places(*, intent_id: UUID | str) -> Intent | None:
+    """The intent with its category and region, as the pipeline reads it."""
+    return Intent.objects.select_related("category", "region").filter(pk=intent_id).first()
+
+
+def open_intents_past_expiry(*, now: Any) -> list[UUID]:
+    return list(Intent.objects.filter(status=Intent.Status.OPEN, expires_at__lte=now).values_list("pk", flat=True))
+
+
+def intent_ids_of(*, customer: Any) -> list[str]:
+    return [str(pk) for pk in Intent.objects.filter(customer=customer).values_list("pk", flat=True)]
+
+
+def region_ancestor_lfts(region: Region) -> list[int]:
+    """The pre-order numbers of the regions that contain ``region``."""
+    return list(Region.objects.filter(lft__lt=region.lft, rgt__gt=region.rgt).values_list("lft", flat=True))

@@ -3,7 +3,9 @@ count, and ratings exist only for accepted bids, so reputation is earned from re
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, Q
+from typing import Any
+
+from django.db.models import Avg, Count, Q, QuerySet
 
 from reputation.models import Rating
 
@@ -56,3 +58,13 @@ def _band(summary: dict) -> dict:
         band = "mixed"
     deals = "0" if summary["ratings"] == 0 else "1-4" if summary["ratings"] < 5 else "5+"
     return {"band": band, "rated_deals": deals}
+
+
+def customer_deal_ratings(*, customer: Any) -> QuerySet[Rating]:
+    """Every rating of the customer's deals (hers and the vendors'), with the deal's vendor."""
+    return Rating.objects.filter(bid__intent__customer=customer).select_related("bid__vendor")
+
+
+def customer_rating_of(*, bid: Any) -> Rating | None:
+    """The customer's own rating of a deal, if she gave one."""
+    return Rating.objects.filter(bid=bid, by=Rating.Side.CUSTOMER).first()

@@ -8,13 +8,18 @@ reputation is earned from real deals only.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from broker.errors import Conflict
+from broker.core.audit import record_audit
+from broker.core.errors import Conflict
 from reputation.models import Rating
+from vendors.events import record_vendor_events
+from vendors.models import Bid, VendorEvent
 
 RATING_WINDOW = timedelta(days=30)
 
@@ -23,7 +28,7 @@ class NotRateable(Conflict):
     code = "not_rateable"
 
 
-def _clean(score, comment: str) -> None:
+def _clean(score: Any, comment: str) -> None:
     errors = {}
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         errors["score"] = "Give a whole number from 1 to 5."
@@ -34,10 +39,8 @@ def _clean(score, comment: str) -> None:
 
 
 @transaction.atomic
-def rate(*, bid, by: str, score: int, comment: str = "", now: datetime | None = None) -> Rating:
+def rate(*, bid: Bid, by: str, score: int, comment: str = "", now: datetime | None = None) -> Rating:
     """Record one side's rating of the other for an accepted bid."""
-    from vendors.models import Bid
-
     now = now or timezone.now()
     _clean(score, comment)
     if bid.status != Bid.Status.ACCEPTED:
@@ -54,19 +57,15 @@ def rate(*, bid, by: str, score: int, comment: str = "", now: datetime | None = 
     return rating
 
 
-def reveal(*, bid_id, now: datetime | None = None) -> None:
+def reveal(*, bid_id: UUID, now: datetime | None = None) -> None:
     """Reveal a deal's ratings and tell the vendor."""
-    from broker.events import record_vendor_events
-    from broker.models import VendorEvent
-    from vendors.models import Bid
-
     now = now or timezone.now()
     updated = Rating.objects.filter(bid_id=bid_id, revealed_at__isnull=True).update(revealed_at=now)
     if not updated:
         return
     bid = Bid.objects.get(pk=bid_id)
     ratings = {r.by: r for r in Rating.objects.filter(bid_id=bid_id)}
-    data = {"bid": str(bid.pk), "intent": str(bid.intent_id)}
+    data: dict[str, Any] = {"bid": str(bid.pk), "intent": str(bid.intent_id)}
     for side, key in ((Rating.Side.CUSTOMER, "customer_rating"), (Rating.Side.VENDOR, "vendor_rating")):
         rating = ratings.get(side)
         data[key] = (
@@ -89,3 +88,11 @@ def reveal_expired(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             reveal(bid_id=bid_id, now=now)
     return len(bid_ids)
+
+
+def set_hidden(*, rating: Rating, hidden: bool, moderator: Any) -> Rating:
+    """A moderator hides an abusive rating from reputation (or shows it again); audited."""
+    rating.hidden_by_moderator = hidden
+    rating.save(update_fields=["hidden_by_moderator"])
+    record_audit(actor=moderator, action="rating.hidden" if hidden else "rating.shown", target=rating)
+    return rating

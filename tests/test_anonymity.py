@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from broker.models import VendorEvent
-from intents.models import Pseudonym
 from tests.factories import UserFactory, VendorFactory
+from vendors.models import Pseudonym, VendorEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +53,7 @@ def test_two_vendors_see_different_handles_and_one_vendor_the_same_handle_twice(
 
 
 def test_handles_are_random_not_derived_from_the_customer(customer):
-    from intents.services import ensure_pseudonyms
+    from vendors.relationships import ensure_pseudonyms
 
     vendors = [VendorFactory() for _ in range(3)]
     ids = [v.pk for v in vendors]

@@ -7,11 +7,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from broker.errors import IntentClosed
-from broker.fanout import deliver_intent
-from broker.models import VendorEvent
-from intents.personal_data import erase_customer
-from intents.services import accept_bid, reveal_identity
+from broker.core.errors import IntentClosed
+from broker.personal_data import erase_customer
+from broker.pipeline.fanout import deliver_intent
+from vendors.deal import accept_bid
+from vendors.models import VendorEvent
+from vendors.relationships import reveal_identity
 
 pytestmark = pytest.mark.django_db
 

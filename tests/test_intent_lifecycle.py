@@ -3,12 +3,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from broker.errors import IntentClosed, NotFound
-from broker.models import AuditLog, VendorEvent
+from broker.core.errors import IntentClosed, NotFound
+from broker.models import AuditLog
 from intents.models import Intent
-from intents.services import accept_bid, expire_intents, remove_intent, withdraw_intent
 from tests.factories import UserFactory
-from vendors.models import Bid
+from vendors.deal import accept_bid, expire_intents, remove_intent, withdraw_intent
+from vendors.models import Bid, VendorEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -1,3 +1,8 @@
+"""The vendor side and everything a vendor holds or is sent: vendors, API keys, subscriptions and
+their matching index, the inbox (deliveries), what each vendor knows of a customer (pseudonyms,
+blocks, identities she revealed), bids, message threads, and the per-vendor event log with its
+webhooks."""
+
 import uuid
 
 from django.conf import settings
@@ -103,6 +108,92 @@ class SubscriptionKey(models.Model):
         return f"{self.category_id}/{self.stem or '*'}/{self.region_lft}"
 
 
+class Delivery(models.Model):
+    """An intent in one vendor's inbox. Unique per intent and vendor: a re-run adds nothing."""
+
+    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="deliveries")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    passed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["intent", "vendor"], name="delivery_once_per_vendor")]
+        indexes = [
+            models.Index(fields=["vendor", "-created_at"], name="delivery_inbox"),
+            models.Index(fields=["subscription", "created_at"], name="delivery_daily_cap"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.intent_id} → {self.vendor_id}"
+
+
+class Pseudonym(models.Model):
+    """The handle one vendor knows a customer by: stable for that vendor, different for every
+    other vendor, and not derived from anything about the customer."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pseudonyms")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="pseudonyms")
+    handle = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "customer"], name="pseudonym_once_per_pair")]
+
+    def __str__(self) -> str:
+        return self.handle
+
+
+class Block(models.Model):
+    """One side of a customer–vendor pair refuses the other: no more intents between them."""
+
+    class Side(models.TextChoices):
+        CUSTOMER = "customer", "Customer blocked vendor"
+        VENDOR = "vendor", "Vendor blocked customer"
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="blocks")
+    blocked_by = models.CharField(max_length=8, choices=Side.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "vendor", "blocked_by"], name="block_once_per_side")]
+
+    def __str__(self) -> str:
+        return f"{self.get_blocked_by_display()} ({self.vendor_id})"
+
+
+class IdentityReveal(models.Model):
+    """The customer told one vendor who she is, after accepting its bid. Only that vendor sees
+    what she chose to share; every other vendor still knows her by a handle alone."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reveals")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="reveals")
+    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="reveals")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    revealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "customer"], name="reveal_once_per_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.name} to vendor {self.vendor_id}"
+
+    def shared(self) -> dict:
+        return {
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "revealed_at": self.revealed_at.isoformat(),
+        }
+
+
 class Bid(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -180,3 +271,103 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender}: {self.body[:40]}"
+
+
+class VendorEvent(models.Model):
+    """Every event sent to a vendor, in order: the body of its webhooks and of /api/v1/events/."""
+
+    class Kind(models.TextChoices):
+        INTENT_MATCHED = "intent.matched"
+        INTENT_WITHDRAWN = "intent.withdrawn"
+        BID_ACCEPTED = "bid.accepted"
+        BID_DECLINED = "bid.declined"
+        MESSAGE_CREATED = "message.created"
+        RATING_REVEALED = "rating.revealed"
+        IDENTITY_REVEALED = "identity.revealed"
+        ENDPOINT_DISABLED = "webhook.endpoint_disabled"
+        PING = "webhook.ping"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    # What the event is about (an intent or bid id); with vendor and kind it makes the event unique.
+    subject = models.CharField(max_length=64)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "kind", "subject"], name="vendor_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.vendor_id}"
+
+    @property
+    def message_id(self) -> str:
+        """The Standard Webhooks ``webhook-id``: stable across retries of this event."""
+        return f"evt_{self.pk}"
+
+
+class WebhookEndpoint(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    # Standard Webhooks secret, "whsec_" + base64; shown to the vendor once.
+    secret = models.CharField(max_length=100)
+    # Event kinds this endpoint wants; empty means all.
+    events = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, kind: str) -> bool:
+        return not self.events or kind in self.events
+
+
+class WebhookDelivery(models.Model):
+    """One event on its way to one endpoint, retried with backoff until it succeeds or gives up."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed (given up)"
+
+    event = models.ForeignKey(VendorEvent, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        constraints = [models.UniqueConstraint(fields=["event", "endpoint"], name="webhook_delivery_once")]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_delivery_due")
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} → {self.endpoint_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    attempted_at = models.DateTimeField(auto_now_add=True)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-attempted_at"]
+
+    def __str__(self) -> str:
+        return f"{'ok' if self.succeeded else 'failed'} {self.response_status or self.error} at {self.attempted_at}"

@@ -1,19 +1,21 @@
-"""Reads on the vendor side: the inbox, one delivered intent, bids."""
+"""Reads on the vendor side: the inbox, one delivered intent, bids, threads, and the candidate
+subscriptions the matcher checks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
+from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
-from broker.errors import NotFound
-from broker.models import Delivery
-from broker.payloads import intent_for_vendor
-from intents.models import Category, IdentityReveal, Intent
-from intents.selectors import handles_for_vendor
-from reputation.selectors import customer_reputations
-from vendors.models import Bid, Vendor
+from broker.core.errors import NotFound
+from intents.models import Category, Intent
+from vendors.models import Bid, Delivery, Message, Subscription, SubscriptionKey, Vendor
+
+# The inbox ---------------------------------------------------------------------------------
 
 
 def vendor_inbox(
@@ -32,32 +34,7 @@ def vendor_inbox(
     return deliveries.order_by("-id")
 
 
-def intents_for_vendor(*, vendor: Vendor, intents: Iterable[Intent]) -> list[dict]:
-    """The vendor's view of each intent: its own handle for the customer, her coarse
-    reputation, its own latest bid, and her identity if she told it. Four queries, whatever the number of intents."""
-    intents = list(intents)
-    handles = handles_for_vendor(vendor_id=vendor.pk, customer_ids=[i.customer_id for i in intents])
-    bids: dict = {}
-    for bid in Bid.objects.filter(vendor=vendor, intent__in=intents).order_by("created_at"):
-        bids[bid.intent_id] = bid  # the latest bid wins
-    reputations = customer_reputations({i.customer_id for i in intents})
-    identities = {
-        reveal.customer_id: reveal.shared()
-        for reveal in IdentityReveal.objects.filter(vendor=vendor, customer_id__in={i.customer_id for i in intents})
-    }
-    return [
-        intent_for_vendor(
-            intent,
-            handle=handles[intent.customer_id],
-            customer_reputation=reputations[intent.customer_id],
-            bid=bids.get(intent.pk),
-            identity=identities.get(intent.customer_id),
-        )
-        for intent in intents
-    ]
-
-
-def delivered_intent(*, vendor: Vendor, intent_id) -> Intent:
+def delivered_intent(*, vendor: Vendor, intent_id: UUID | str) -> Intent:
     """An intent delivered to ``vendor``; ``NotFound`` for any other, so an intent's existence
     leaks to nobody it was not cast to."""
     delivery = (
@@ -70,12 +47,156 @@ def delivered_intent(*, vendor: Vendor, intent_id) -> Intent:
     return delivery.intent
 
 
+def is_delivered(*, intent_id: UUID | str, vendor_id: int) -> bool:
+    return Delivery.objects.filter(intent_id=intent_id, vendor_id=vendor_id).exists()
+
+
+def delivered_vendor_ids(*, intent_id: UUID | str) -> list[int]:
+    """Every vendor the intent reached."""
+    return list(Delivery.objects.filter(intent_id=intent_id).values_list("vendor_id", flat=True))
+
+
+def deliveries_today(subscription_ids: Sequence[UUID], *, since: datetime, excluding_intent: UUID) -> dict[UUID, int]:
+    """How many intents (other than ``excluding_intent``) each subscription delivered since
+    ``since``: what its daily cap is counted against."""
+    if not subscription_ids:
+        return {}
+    rows = (
+        Delivery.objects.filter(subscription_id__in=subscription_ids, created_at__gte=since)
+        .exclude(intent_id=excluding_intent)
+        .values("subscription_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["subscription_id"]: row["n"] for row in rows}
+
+
+# Matching ----------------------------------------------------------------------------------
+
+# The columns of a candidate, in the order ``candidate_subscriptions`` gives them.
+CANDIDATE_FIELDS = (
+    "id",
+    "vendor_id",
+    "keywords",
+    "language",
+    "attribute_filters",
+    "min_budget",
+    "min_budget_currency",
+    "daily_cap",
+)
+
+
+def candidate_subscriptions(
+    *,
+    category_ids: Sequence[int],
+    stems: Iterable[str],
+    region_lft: int,
+    region_rgt: int,
+    region_ancestor_lfts: Sequence[int],
+) -> QuerySet[Subscription, tuple[Any, ...]]:
+    """Active subscriptions of approved vendors listed in the index (``SubscriptionKey``) under
+    the intent's keys, as rows of ``CANDIDATE_FIELDS`` with the JSON columns as text: most are
+    empty, and a popular intent has thousands of candidates, for which the JSON decoder would be
+    the slowest part. See ``broker.pipeline.matching``."""
+    region_overlap = Q(region_lft__gte=region_lft, region_lft__lte=region_rgt)
+    if region_ancestor_lfts:
+        region_overlap |= Q(region_lft__in=region_ancestor_lfts)
+    listed = SubscriptionKey.objects.filter(region_overlap, category_id__in=category_ids, stem__in=[*stems, ""]).values(
+        "subscription_id"
+    )
+    return (
+        Subscription.objects.filter(pk__in=listed, active=True, vendor__status=Vendor.Status.APPROVED)
+        .order_by("vendor_id", "created_at", "id")
+        .annotate(keywords_text=Cast("keywords", TextField()), filters_text=Cast("attribute_filters", TextField()))
+        .values_list(
+            "id",
+            "vendor_id",
+            "keywords_text",
+            "language",
+            "filters_text",
+            "min_budget",
+            "min_budget_currency",
+            "daily_cap",
+        )
+    )
+
+
+# Bids --------------------------------------------------------------------------------------
+
+
 def vendor_bids(*, vendor: Vendor) -> QuerySet[Bid]:
     return Bid.objects.filter(vendor=vendor)
 
 
-def vendor_bid(*, vendor: Vendor, bid_id) -> Bid:
+def vendor_bid(*, vendor: Vendor, bid_id: UUID | str) -> Bid:
     bid = Bid.objects.filter(vendor=vendor, pk=bid_id).first()
     if bid is None:
         raise NotFound("No such bid.")
     return bid
+
+
+def latest_bids(*, vendor_ids: Iterable[int], intent_ids: Iterable[UUID]) -> dict[tuple[int, UUID], Bid]:
+    """Each vendor's latest bid on each of these intents, by (vendor id, intent id)."""
+    latest: dict[tuple[int, UUID], Bid] = {}
+    bids = Bid.objects.filter(vendor_id__in=set(vendor_ids), intent_id__in=set(intent_ids)).order_by("created_at")
+    for bid in bids:
+        latest[(bid.vendor_id, bid.intent_id)] = bid  # the latest wins
+    return latest
+
+
+def latest_bids_on(*, intent_id: UUID) -> dict[int, Bid]:
+    """Each vendor's latest bid on one intent, by vendor id."""
+    return {bid.vendor_id: bid for bid in Bid.objects.filter(intent_id=intent_id).order_by("created_at")}
+
+
+def intent_bids(*, intent: Intent) -> list[Bid]:
+    """The bids a customer sees on her request (not the withdrawn ones), with their vendors."""
+    return list(Bid.objects.filter(intent=intent).select_related("vendor").exclude(status=Bid.Status.WITHDRAWN))
+
+
+def intent_bid(*, intent: Intent, bid_id: UUID | str) -> Bid:
+    bid = Bid.objects.filter(intent=intent, pk=bid_id).select_related("vendor").first()
+    if bid is None:
+        raise NotFound("No such bid.")
+    return bid
+
+
+def bid_from_vendor(*, intent: Intent, vendor_id: int) -> Bid:
+    """A vendor's latest bid on the customer's request; ``NotFound`` if it never bid."""
+    bid = (
+        Bid.objects.filter(intent=intent, vendor_id=vendor_id).select_related("vendor").order_by("-created_at").first()
+    )
+    if bid is None:
+        raise NotFound("No such vendor on this request.")
+    return bid
+
+
+def active_bid_counts(*, intent_ids: Iterable[UUID]) -> dict[UUID, int]:
+    rows = (
+        Bid.objects.filter(intent_id__in=list(intent_ids), status=Bid.Status.ACTIVE)
+        .values("intent_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["intent_id"]: row["n"] for row in rows}
+
+
+def bid_counts(*, intent_ids: Iterable[UUID]) -> dict[UUID, int]:
+    rows = Bid.objects.filter(intent_id__in=list(intent_ids)).values("intent_id").annotate(n=Count("id"))
+    return {row["intent_id"]: row["n"] for row in rows}
+
+
+def bids_received(*, customer: Any) -> QuerySet[Bid]:
+    """Every bid on the customer's requests, oldest first, with its vendor."""
+    return Bid.objects.filter(intent__customer=customer).select_related("vendor").order_by("created_at")
+
+
+# Threads -----------------------------------------------------------------------------------
+
+
+def thread(*, intent: Intent, vendor: Vendor) -> QuerySet[Message]:
+    """The messages between the intent's customer and the vendor about it, oldest first."""
+    return Message.objects.filter(intent=intent, vendor=vendor).order_by("created_at", "id")
+
+
+def customer_messages(*, customer: Any) -> QuerySet[Message]:
+    """Every message of the customer's threads, oldest first, with its vendor."""
+    return Message.objects.filter(intent__customer=customer).select_related("vendor").order_by("created_at")

@@ -1,4 +1,6 @@
-"""Every write on the vendor side: vendors, keys, subscriptions, bids."""
+"""Writes on the vendor side: vendors, keys, subscriptions and their index, the inbox, bids.
+The bids' state changes after they are placed (accept, decline, withdraw, expire) are the deal's:
+``vendors.deal``."""
 
 from __future__ import annotations
 
@@ -9,20 +11,25 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from broker.audit import record_audit
-from broker.errors import AlreadyBidding, BidNotActive, IntentClosed, NotFound, prefixed_errors
-from broker.keywords import MAX_STEM, index_stem, keyword_stems
-from broker.money import clean_currency
+from broker.core.audit import record_audit
+from broker.core.bulk import insert_ignoring_conflicts
+from broker.core.errors import AlreadyBidding, BidNotActive, IntentClosed, NotFound, prefixed_errors
+from broker.core.keywords import MAX_STEM, index_stem, keyword_stems
+from broker.core.money import clean_currency
 from intents.attributes import clean_attributes, clean_filters
 from intents.models import Category, Intent, Region
 from intents.notifications import bid_received
+from intents.selectors import lock_intent
 from intents.taxonomy import categories_filter_schema, category_schema
-from vendors.models import ApiKey, Bid, BidRevision, Subscription, SubscriptionKey, Vendor
+from vendors.models import ApiKey, Bid, BidRevision, Delivery, Subscription, SubscriptionKey, Vendor
+from vendors.relationships import ensure_pseudonyms
+from vendors.selectors import is_delivered
 
 KEY_PREFIX = "ic_"
 MAX_KEYWORDS = 50
@@ -225,16 +232,29 @@ def reindex_all_subscriptions() -> int:
 # The inbox -------------------------------------------------------------------------------
 
 
-def mark_seen(*, vendor: Vendor, intent_id) -> None:
-    from broker.models import Delivery
+def deliver(*, intent: Intent, matches: Iterable[tuple[int, UUID | None]]) -> int:
+    """Put ``intent`` in the inbox of each matched vendor, ``matches`` being (vendor id, the
+    subscription that matched) pairs, with the customer's handle for each vendor made first.
 
+    Idempotent: a delivery is unique per intent and vendor, so a second run adds nothing.
+    Returns how many deliveries this call wrote.
+    """
+    matches = list(matches)
+    ensure_pseudonyms(customer_id=intent.customer_id, vendor_ids=[vendor_id for vendor_id, _ in matches])
+    now = timezone.now()
+    return insert_ignoring_conflicts(
+        Delivery,
+        ("intent", "vendor", "subscription", "created_at"),
+        [(intent.pk, vendor_id, subscription_id, now) for vendor_id, subscription_id in matches],
+    )
+
+
+def mark_seen(*, vendor: Vendor, intent_id: UUID) -> None:
     Delivery.objects.filter(vendor=vendor, intent_id=intent_id, seen_at__isnull=True).update(seen_at=timezone.now())
 
 
-def pass_intent(*, vendor: Vendor, intent_id) -> None:
+def pass_intent(*, vendor: Vendor, intent_id: UUID) -> None:
     """The vendor is not interested; recorded on its delivery."""
-    from broker.models import Delivery
-
     now = timezone.now()
     Delivery.objects.filter(vendor=vendor, intent_id=intent_id, passed_at__isnull=True).update(
         passed_at=now, seen_at=now
@@ -266,10 +286,8 @@ def _clean_bid(intent: Intent, *, amount: Decimal, currency: str, offered_attrib
     return cleaned
 
 
-def _deliverable_intent(vendor: Vendor, intent_id) -> Intent:
-    from broker.selectors import is_delivered
-
-    intent = Intent.objects.select_related("category").select_for_update(of=("self",)).filter(pk=intent_id).first()
+def _deliverable_intent(vendor: Vendor, intent_id: UUID) -> Intent:
+    intent = lock_intent(intent_id=intent_id)
     if intent is None or not is_delivered(intent_id=intent.pk, vendor_id=vendor.pk):
         raise NotFound("No such request in your inbox.", field="intent")
     if not intent.is_open or intent.expires_at <= timezone.now():
@@ -354,54 +372,3 @@ def revise_bid(*, bid: Bid, **changes: Any) -> Bid:
         setattr(bid, field, value)
     bid.save()
     return bid
-
-
-@transaction.atomic
-def withdraw_bid(*, bid: Bid) -> Bid:
-    bid = Bid.objects.select_for_update().get(pk=bid.pk)
-    if bid.status != Bid.Status.ACTIVE:
-        raise BidNotActive(f"This bid is {bid.status}; only an active bid can be withdrawn.")
-    bid.status = Bid.Status.WITHDRAWN
-    bid.decided_at = timezone.now()
-    bid.save(update_fields=["status", "decided_at", "updated_at"])
-    return bid
-
-
-def settle_bids(*, intent: Intent, accepted: Bid) -> list[Bid]:
-    """Mark ``accepted`` accepted and every other active bid on the intent declined.
-    The caller holds the intent's lock. Returns the declined bids."""
-    now = timezone.now()
-    declined = list(Bid.objects.filter(intent=intent, status=Bid.Status.ACTIVE).exclude(pk=accepted.pk))
-    Bid.objects.filter(pk__in=[b.pk for b in declined]).update(
-        status=Bid.Status.DECLINED, decided_at=now, updated_at=now
-    )
-    Bid.objects.filter(pk=accepted.pk).update(status=Bid.Status.ACCEPTED, decided_at=now, updated_at=now)
-    accepted.status = Bid.Status.ACCEPTED
-    for bid in declined:
-        bid.status = Bid.Status.DECLINED
-    return declined
-
-
-def decline_bid(*, bid: Bid) -> Bid:
-    """The customer turns one bid down; the intent stays open for the others."""
-    updated = Bid.objects.filter(pk=bid.pk, status=Bid.Status.ACTIVE).update(
-        status=Bid.Status.DECLINED, decided_at=timezone.now(), updated_at=timezone.now()
-    )
-    if not updated:
-        raise BidNotActive("Only an active bid can be declined.")
-    bid.status = Bid.Status.DECLINED
-    return bid
-
-
-def decline_all_bids(*, intent: Intent) -> list[Bid]:
-    bids = list(Bid.objects.filter(intent=intent, status=Bid.Status.ACTIVE))
-    now = timezone.now()
-    Bid.objects.filter(pk__in=[b.pk for b in bids]).update(status=Bid.Status.DECLINED, decided_at=now, updated_at=now)
-    return bids
-
-
-def expire_bids(*, now: datetime | None = None) -> int:
-    now = now or timezone.now()
-    return Bid.objects.filter(status=Bid.Status.ACTIVE, valid_until__lte=now).update(
-        status=Bid.Status.EXPIRED, decided_at=now, updated_at=now
-    )

@@ -16,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from broker.errors import DomainError
+from broker.core.errors import DomainError
 
 
 def _as_lists(detail):

@@ -118,8 +118,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="intentcast <noreply@intentcast.invalid>")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["vendors.api.authentication.VendorKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["vendors.api.permissions.IsApprovedVendor"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["broker.api.authentication.VendorKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["broker.api.permissions.IsApprovedVendor"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["broker.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "broker.api.pagination.NewestFirstCursorPagination",
@@ -156,21 +156,33 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # When Redis is down, publishing fails fast and the event waits in the outbox for the sweep.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# The modules that define tasks, imported by every worker (tasks live beside the mechanism they run).
+CELERY_IMPORTS = [
+    "broker.core.outbox",
+    "broker.core.mail",
+    "vendors.webhooks",
+    "vendors.tasks",
+    "reputation.tasks",
+]
 CELERY_TASK_ROUTES = {
-    "broker.tasks.process_outbox_event": {"queue": "matching"},
-    "broker.tasks.redispatch_outbox": {"queue": "matching"},
-    "broker.tasks.deliver_webhook": {"queue": "webhooks"},
-    "broker.tasks.retry_webhooks": {"queue": "webhooks"},
+    "broker.core.outbox.process_outbox_event": {"queue": "matching"},
+    "broker.core.outbox.redispatch_outbox": {"queue": "matching"},
+    "vendors.webhooks.deliver_webhook": {"queue": "webhooks"},
+    "vendors.webhooks.retry_due_webhooks": {"queue": "webhooks"},
 }
 PIPELINE_SWEEP = timedelta(seconds=env.float("PIPELINE_SWEEP_SECONDS", default=30))
 CELERY_BEAT_SCHEDULE = {
-    "redispatch-outbox": {"task": "broker.tasks.redispatch_outbox", "schedule": PIPELINE_SWEEP},
-    "retry-webhooks": {"task": "broker.tasks.retry_webhooks", "schedule": PIPELINE_SWEEP},
-    "expire-intents": {"task": "broker.tasks.expire_intents", "schedule": crontab(minute="*/5")},
+    "redispatch-outbox": {"task": "broker.core.outbox.redispatch_outbox", "schedule": PIPELINE_SWEEP},
+    "retry-webhooks": {"task": "vendors.webhooks.retry_due_webhooks", "schedule": PIPELINE_SWEEP},
+    "expire-bids": {"task": "vendors.tasks.expire_bids", "schedule": crontab(minute="*/5")},
+    "expire-intents": {"task": "vendors.tasks.expire_intents", "schedule": crontab(minute="*/5")},
+    "reveal-expired-ratings": {"task": "reputation.tasks.reveal_expired_ratings", "schedule": crontab(minute="*/5")},
 }
 
 # The pipeline.
 INTENTCAST = {
+    # What each outbox event kind sets in motion (the pipeline's handlers; see broker.core.outbox).
+    "OUTBOX_HANDLERS": "broker.pipeline.handlers.HANDLERS",
     # Outbox events older than this and still unprocessed are dispatched again.
     "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=60)),
     # Deliveries are written in batches of this size.

@@ -3,16 +3,16 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from broker.models import AuditLog, WebhookEndpoint
-from broker.webhooks import new_secret
+from broker.models import AuditLog
 from intents.models import Intent
-from intents.services import accept_bid
 from reputation.models import Rating
 from reputation.services import rate
 from tests.factories import VendorFactory
-from vendors.models import Bid, Message, Subscription, SubscriptionKey, Vendor
+from vendors.deal import accept_bid
+from vendors.models import Bid, Message, Subscription, SubscriptionKey, Vendor, WebhookEndpoint
 from vendors.services import issue_api_key
 from vendors.threads import post_message
+from vendors.webhooks import new_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +130,7 @@ def test_hiding_a_rating_is_audited(admin_client, world):
 def test_disabling_an_endpoint(admin_client, world):
     endpoint = WebhookEndpoint.objects.get()
     admin_client.post(
-        reverse("admin:broker_webhookendpoint_changelist"), {"action": "disable", ACTION_CHECKBOX_NAME: [endpoint.pk]}
+        reverse("admin:vendors_webhookendpoint_changelist"), {"action": "disable", ACTION_CHECKBOX_NAME: [endpoint.pk]}
     )
     endpoint.refresh_from_db()
     assert endpoint.active is False

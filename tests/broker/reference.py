@@ -10,11 +10,10 @@ from datetime import datetime, time
 
 from django.utils import timezone
 
-from broker.keywords import stem_words
-from broker.models import Delivery
+from broker.core.keywords import stem_words
 from intents.attributes import filter_admits
-from intents.models import Block, Category, Intent, Region
-from vendors.models import Subscription, Vendor
+from intents.models import Category, Intent, Region
+from vendors.models import Block, Delivery, Subscription, Vendor
 
 
 def _ancestors(node, parent_of: dict) -> list:

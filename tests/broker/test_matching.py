@@ -6,12 +6,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from broker.matching import match_intent
-from broker.models import Delivery
-from intents.models import Block
+from broker.pipeline.matching import match_intent
 from tests.broker.reference import reference_match
 from tests.factories import IntentFactory, VendorFactory
-from vendors.models import Vendor
+from vendors.models import Block, Delivery, Vendor
 from vendors.services import save_subscription
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ from django.db import transaction
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from broker.matching import match_intent
-from intents.models import Block, Category, Region
+from broker.pipeline.matching import match_intent
+from intents.models import Category, Region
 from tests.broker.reference import reference_match
 from tests.factories import IntentFactory, UserFactory, VendorFactory, renumber_regions
-from vendors.models import Vendor
+from vendors.models import Block, Vendor
 from vendors.services import save_subscription
 
 pytestmark = pytest.mark.django_db

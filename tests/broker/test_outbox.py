@@ -4,12 +4,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from broker import outbox
-from broker.fanout import deliver_intent, notify_matched
-from broker.models import Delivery, OutboxEvent, VendorEvent
-from broker.pipeline import HANDLERS
-from intents.models import Intent, Pseudonym
+from broker.core import outbox
+from broker.models import OutboxEvent
+from broker.pipeline.fanout import deliver_intent, notify_matched
+from broker.pipeline.handlers import HANDLERS
+from intents.models import Intent
 from tests.factories import VendorFactory
+from vendors.models import Delivery, Pseudonym, VendorEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -96,4 +97,4 @@ def test_celery_is_configured_for_at_least_once(settings):
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.broker_transport_options["visibility_timeout"] >= 3600
     routes = app.conf.task_routes
-    assert routes["broker.tasks.process_outbox_event"]["queue"] != routes["broker.tasks.deliver_webhook"]["queue"]
+    assert routes["broker.core.outbox.process_outbox_event"]["queue"] != routes["vendors.webhooks.deliver_webhook"]["queue"]

@@ -6,9 +6,10 @@ from django.core import mail
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from broker import webhooks
-from broker.models import AuditLog, VendorEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from broker.models import AuditLog
 from tests.broker.receiver import Receiver
+from vendors import webhooks
+from vendors.models import VendorEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from broker.demo.bots import Bot
+from broker.demo.client import VendorApiError, VendorClient
 from intents.attributes import validate_schema
 from intents.models import Category, Region
 from intents.services import publish_intent
 from tests.factories import UserFactory, VendorFactory
-from vendors.client import VendorApiError, VendorClient
-from vendors.demo_bots import Bot
 from vendors.models import Bid, Subscription, Vendor
 from vendors.services import authenticate_key, issue_api_key
 

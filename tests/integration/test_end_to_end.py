@@ -5,10 +5,10 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from broker.models import Delivery, OutboxEvent
+from broker.models import OutboxEvent
 from intents.models import Intent
 from tests.integration.conftest import wait_for
-from vendors.models import Vendor
+from vendors.models import Delivery, Vendor
 from vendors.services import create_vendor, issue_api_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -70,7 +70,7 @@ def test_yaris_request_reaches_the_right_vendors_who_bid_and_one_is_accepted(
         30,
         message="the fan-out and the vendors' events",
     )
-    assert "broker.tasks.process_outbox_event" in worker.output()  # the worker did it, not this process
+    assert "broker.core.outbox.process_outbox_event" in worker.output()  # the worker did it, not this process
     delivered = set(Delivery.objects.filter(intent=intent).values_list("vendor_id", flat=True))
     assert delivered == {gb_dealer.vendor.pk, london_dealer.vendor.pk}
     for outsider in (phones, fords_only):

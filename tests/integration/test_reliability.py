@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from broker.models import Delivery, OutboxEvent, VendorEvent
+from broker.models import OutboxEvent
 from intents.services import publish_intent
 from tests.integration.conftest import wait_for
-from vendors.models import Subscription, SubscriptionKey, Vendor
+from vendors.models import Delivery, Subscription, SubscriptionKey, Vendor, VendorEvent
 from vendors.services import save_subscription
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]

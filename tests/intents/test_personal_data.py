@@ -5,13 +5,13 @@ import zipfile
 import pytest
 from django.contrib.auth import get_user_model
 
-from broker.models import AuditLog, Delivery, VendorEvent
-from intents.models import Intent, Pseudonym
-from intents.personal_data import erase_customer, export_csv, export_customer_data
-from intents.services import accept_bid
+from broker.models import AuditLog
+from broker.personal_data import erase_customer, export_csv, export_customer_data
+from intents.models import Intent
 from reputation.models import Rating
 from reputation.services import rate
-from vendors.models import Bid, Message
+from vendors.deal import accept_bid
+from vendors.models import Bid, Delivery, Message, Pseudonym, VendorEvent
 from vendors.threads import post_message
 
 pytestmark = pytest.mark.django_db

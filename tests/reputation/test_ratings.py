@@ -3,13 +3,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from broker.models import VendorEvent
-from intents.services import accept_bid
 from reputation.models import Rating
 from reputation.selectors import customer_reputation, vendor_reputation
 from reputation.services import NotRateable, rate, reveal_expired
 from tests.factories import UserFactory
-from vendors.models import Bid
+from vendors.deal import accept_bid
+from vendors.models import Bid, VendorEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -3,10 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from broker.models import VendorEvent
-from intents.services import accept_bid, withdraw_intent
 from tests.factories import VendorFactory
-from vendors.models import Bid, BidRevision
+from vendors.deal import accept_bid, withdraw_intent
+from vendors.models import Bid, BidRevision, VendorEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +151,7 @@ def test_accepting_one_bid_declines_the_others_and_tells_both(
 ):
     rival = make_vendor_client(VendorFactory(name="Rival Motors"))
     # The rival subscribed late: it receives the intent by a fresh delivery of the same pipeline.
-    from broker.fanout import deliver_intent
+    from broker.pipeline.fanout import deliver_intent
 
     subscribe(rival.vendor)
     deliver_intent(intent.pk)

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from broker.models import Delivery
 from tests.factories import IntentFactory, UserFactory, VendorFactory
+from vendors.models import Delivery
 
 pytestmark = pytest.mark.django_db
 

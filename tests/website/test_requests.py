@@ -201,7 +201,7 @@ def test_another_customers_request_is_404(client, intent_with_bids):
 
 def test_messages_with_a_vendor(signed_in, intent_with_bids):
     intent, (cheap, _) = intent_with_bids
-    from broker.models import Delivery
+    from vendors.models import Delivery
 
     Delivery.objects.get_or_create(intent=intent, vendor=cheap.vendor)
     url = reverse("intents:thread", args=[intent.pk, cheap.vendor_id])

@@ -1,0 +1,68 @@
+"""Admin for the core's records (outbox, audit log) and the read-only bases the other admins share."""
+
+from django.contrib import admin, messages
+
+from broker.core.outbox import dispatch_event
+from broker.models import AuditLog, OutboxEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The pipeline's records: looked at, never edited by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent as a record: every field read-only, nothing added or removed."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ProcessedFilter(admin.SimpleListFilter):
+    title = "processed"
+    parameter_name = "processed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Processed"), ("no", "Waiting")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(processed_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "created_at", "dispatched_at", "processed_at", "attempts"]
+    list_filter = [ProcessedFilter, "kind"]
+    date_hierarchy = "created_at"
+    actions = ["redispatch"]
+
+    @admin.action(description="Dispatch selected events again")
+    def redispatch(self, request, queryset):
+        for event in queryset.filter(processed_at__isnull=True):
+            dispatch_event(event.pk)
+        self.message_user(request, "Dispatched the unprocessed ones.", messages.SUCCESS)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor", "action", "target_type", "target_id"]
+    list_select_related = ["actor"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_id", "actor__email", "action"]
+    date_hierarchy = "created_at"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,117 @@
+"""Admin for the customer side: the taxonomy, and customers' requests (removed only through the
+deal, with a reason)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.shortcuts import render
+
+from intents.attributes import validate_schema
+from intents.models import Category, Intent, Region
+from vendors.deal import remove_intent
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["parent", "slug", "name", "attributes"]
+
+    def clean_attributes(self):
+        return validate_schema(self.cleaned_data["attributes"])
+
+    def clean_parent(self):
+        parent = self.cleaned_data["parent"]
+        if parent is not None and self.instance.pk and self.instance.pk in parent.ancestor_ids:
+            raise forms.ValidationError("A category cannot be moved below itself or its own descendants.")
+        return parent
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
+    list_display = ["name", "slug", "parent", "path", "attribute_count"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["path"]
+
+    @admin.display(description="attributes")
+    def attribute_count(self, category: Category) -> int:
+        return len(category.attributes)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    """Loaded from pycountry by ``manage.py load_taxonomy``; not edited by hand."""
+
+    list_display = ["code", "name", "kind", "subdivision_type", "parent"]
+    list_select_related = ["parent"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RemovalForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why are these requests removed?")
+
+
+@admin.register(Intent)
+class IntentAdmin(admin.ModelAdmin):
+    list_display = ["title", "status", "category", "region", "customer", "bid_count", "created_at", "expires_at"]
+    list_filter = ["status", "category", "created_at"]
+    list_select_related = ["category", "region", "customer"]
+    search_fields = ["title", "details", "customer__email", "id"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["customer"]
+    autocomplete_fields = ["region", "category"]
+    readonly_fields = [
+        "id",
+        "customer",
+        "attributes",
+        "terms",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "status",
+        "removal_reason",
+    ]
+    actions = ["remove_requests"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(bid_total=Count("bids"))
+
+    @admin.display(description="bids", ordering="bid_total")
+    def bid_count(self, intent: Intent) -> int:
+        return intent.bid_total
+
+    def has_add_permission(self, request) -> bool:
+        return False  # requests are the customers' own; moderators remove, they do not write
+
+    @admin.action(description="Remove selected requests (asks for a reason)")
+    def remove_requests(self, request, queryset):
+        form = RemovalForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for intent in queryset:
+                remove_intent(moderator=request.user, intent=intent, reason=form.cleaned_data["reason"])
+            self.message_user(request, f"Removed {queryset.count()} request(s).", messages.SUCCESS)
+            return None
+        return render(
+            request,
+            "admin/intents/intent/remove.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Remove requests",
+                "form": form,
+                "intents": queryset,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -1,0 +1,201 @@
+"""Input serializers parse; output serializers document the payloads of ``vendors.payloads`` and
+``broker.pipeline.vendor_view``."""
+
+from rest_framework import serializers
+
+from intents.models import Category, Region
+from vendors.models import Subscription
+
+
+class MoneySerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField(help_text="ISO 4217 code")
+
+
+class ReputationSerializer(serializers.Serializer):
+    ratings = serializers.IntegerField()
+    score = serializers.FloatField(allow_null=True)
+
+
+class CustomerReputationSerializer(serializers.Serializer):
+    band = serializers.ChoiceField(choices=["new", "excellent", "good", "mixed"])
+    rated_deals = serializers.CharField()
+
+
+class IdentitySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    phone = serializers.CharField()
+    revealed_at = serializers.DateTimeField()
+
+
+class CustomerSerializer(serializers.Serializer):
+    handle = serializers.CharField(help_text="This vendor's own pseudonym for the customer.")
+    reputation = CustomerReputationSerializer()
+    identity = IdentitySerializer(
+        allow_null=True, help_text="Who she is, only if she chose to tell you after accepting your bid."
+    )
+
+
+class BidOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    intent = serializers.UUIDField()
+    price = MoneySerializer()
+    message = serializers.CharField()
+    offered_attributes = serializers.DictField()
+    valid_until = serializers.DateTimeField(allow_null=True)
+    terms_accepted = serializers.DictField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class IntentOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    customer = CustomerSerializer()
+    title = serializers.CharField()
+    details = serializers.CharField()
+    language = serializers.CharField()
+    category = serializers.SlugField()
+    attributes = serializers.DictField()
+    region = serializers.CharField(help_text="ISO 3166 code")
+    budget = MoneySerializer(allow_null=True)
+    terms = serializers.DictField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    bid = BidOutput(allow_null=True)
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    contact_email = serializers.EmailField()
+    status = serializers.CharField()
+    reputation = ReputationSerializer()
+    created_at = serializers.DateTimeField()
+
+
+class CategoryOutput(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name", "parent", "attributes"]
+
+
+class RegionOutput(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "kind", "subdivision_type", "parent"]
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    """Both directions: categories by slug, regions by ISO code."""
+
+    categories = serializers.SlugRelatedField(slug_field="slug", many=True, queryset=Category.objects.all())
+    regions = serializers.SlugRelatedField(slug_field="code", many=True, queryset=Region.objects.all())
+    keywords = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
+    attribute_filters = serializers.DictField(required=False)
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "name",
+            "categories",
+            "regions",
+            "keywords",
+            "language",
+            "attribute_filters",
+            "min_budget",
+            "min_budget_currency",
+            "daily_cap",
+            "active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class BidInput(serializers.Serializer):
+    intent = serializers.UUIDField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    currency = serializers.CharField(max_length=3, min_length=3)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    offered_attributes = serializers.DictField(required=False)
+    valid_until = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class BidChangeInput(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    currency = serializers.CharField(max_length=3, min_length=3, required=False)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    offered_attributes = serializers.DictField(required=False)
+    valid_until = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class EventOutput(serializers.Serializer):
+    id = serializers.CharField(source="message_id", help_text="The webhook-id of this event.")
+    type = serializers.CharField(source="kind")
+    created_at = serializers.DateTimeField()
+    payload = serializers.DictField(help_text="Exactly the body of the webhook.")
+
+
+class WebhookEndpointInput(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    events = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class WebhookEndpointOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.URLField()
+    events = serializers.ListField(child=serializers.CharField())
+    active = serializers.BooleanField()
+    disabled_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class WebhookEndpointCreated(WebhookEndpointOutput):
+    secret = serializers.CharField(help_text="Shown once: keep it to verify signatures.")
+
+
+class WebhookAttemptOutput(serializers.Serializer):
+    event = serializers.CharField(source="delivery.event.message_id")
+    type = serializers.CharField(source="delivery.event.kind")
+    attempted_at = serializers.DateTimeField()
+    succeeded = serializers.BooleanField()
+    response_status = serializers.IntegerField(allow_null=True)
+    latency_ms = serializers.IntegerField()
+    error = serializers.CharField()
+
+
+class RatingInput(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class RatingOutput(serializers.Serializer):
+    bid = serializers.UUIDField(source="bid_id")
+    score = serializers.IntegerField()
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    revealed = serializers.SerializerMethodField(help_text="Ratings stay hidden until both sides rated.")
+
+    def get_revealed(self, rating) -> bool:
+        return rating.revealed_at is not None
+
+
+class MessageInput(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+
+
+class MessageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    intent = serializers.UUIDField()
+    sender = serializers.ChoiceField(choices=["customer", "vendor"])
+    customer = serializers.CharField(help_text="Your handle for the customer.")
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()

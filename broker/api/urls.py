@@ -1,0 +1,19 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from broker.api import views
+
+router = SimpleRouter(use_regex_path=False)
+router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
+router.register("intents", views.IntentViewSet, basename="intent")
+router.register("bids", views.BidViewSet, basename="bid")
+router.register("webhooks", views.WebhookEndpointViewSet, basename="webhook")
+
+app_name = "api"
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
+    path("categories/", views.CategoryList.as_view(), name="categories"),
+    path("regions/", views.RegionList.as_view(), name="regions"),
+    path("events/", views.EventList.as_view(), name="events"),
+    *router.urls,
+]

@@ -1,0 +1,306 @@
+"""The vendor API (v1). Thin: authenticate, parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from broker.api import serializers as s
+from broker.api.pagination import IdCursorPagination, OldestFirstCursorPagination
+from broker.api.permissions import IsVendor
+from broker.pipeline.vendor_view import intents_for_vendor
+from intents.models import Category, Intent, Region
+from reputation.models import Rating
+from reputation.selectors import vendor_reputation
+from reputation.services import rate
+from vendors import deal, selectors, services, threads, webhooks
+from vendors.events import vendor_events
+from vendors.models import Bid, Delivery, Message, Subscription, VendorEvent, WebhookAttempt, WebhookEndpoint
+from vendors.payloads import bid_for_vendor, message_for_vendor
+from vendors.relationships import block_customer, handles_for_vendor
+
+
+class MeView(APIView):
+    permission_classes = [IsVendor]
+
+    @extend_schema(responses=s.MeOutput)
+    def get(self, request):
+        vendor = request.user
+        return Response(
+            {
+                "id": vendor.pk,
+                "name": vendor.name,
+                "contact_email": vendor.contact_email,
+                "status": vendor.status,
+                "reputation": vendor_reputation(vendor.pk),
+                "created_at": vendor.created_at,
+            }
+        )
+
+
+class CategoryList(generics.ListAPIView):
+    serializer_class = s.CategoryOutput
+    queryset = Category.objects.select_related("parent")
+    pagination_class = None  # a taxonomy of a few hundred nodes; one page is what clients want
+
+
+class RegionFilter(filters.FilterSet):
+    parent = filters.CharFilter(field_name="parent__code", help_text="ISO code of the parent region")
+    kind = filters.ChoiceFilter(choices=Region.Kind.choices)
+
+    class Meta:
+        model = Region
+        fields = ["parent", "kind"]
+
+
+class RegionPagination(IdCursorPagination):
+    ordering = "lft"
+    page_size = 500
+    max_page_size = 1000
+
+
+class RegionList(generics.ListAPIView):
+    """ISO 3166 regions as a tree; ``?kind=country`` for countries, ``?parent=GB`` for one level."""
+
+    serializer_class = s.RegionOutput
+    queryset = Region.objects.select_related("parent")
+    filterset_class = RegionFilter
+    pagination_class = RegionPagination
+
+
+class SubscriptionViewSet(viewsets.ModelViewSet):
+    serializer_class = s.SubscriptionSerializer
+    lookup_value_converter = "uuid"
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_queryset(self):
+        return Subscription.objects.filter(vendor=self.request.user).prefetch_related("categories", "regions")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.save_subscription(vendor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.save_subscription(
+            vendor=self.request.user, subscription=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_subscription(subscription=instance)
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 time in any offset, compared in UTC (the database refuses odd offsets)."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(UTC) if value is not None else None)
+
+
+class InboxFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Intent.Status.choices, method="filter_status")
+    category = filters.CharFilter(method="filter_category", help_text="Category slug; includes its descendants.")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="Delivered at or after.")
+
+    class Meta:
+        model = Delivery
+        fields = ["status", "category", "since"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(intent__status=value)
+
+    def filter_category(self, queryset, name, value):
+        category = Category.objects.filter(slug=value).first()
+        if category is None:
+            return queryset.none()
+        return queryset.filter(Q(intent__category=category) | Q(intent__category__path__startswith=f"{category.path}/"))
+
+
+class MessagePagination(OldestFirstCursorPagination):
+    ordering = ("created_at", "id")
+
+
+class IntentViewSet(viewsets.GenericViewSet):
+    """The inbox: intents delivered to this vendor, newest first."""
+
+    filterset_class = InboxFilter
+    pagination_class = IdCursorPagination
+    serializer_class = s.IntentOutput
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        return selectors.vendor_inbox(vendor=self.request.user)
+
+    @extend_schema(responses=s.IntentOutput(many=True))
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        views = intents_for_vendor(vendor_id=request.user.pk, intents=[d.intent for d in page])
+        return self.get_paginated_response(views)
+
+    @extend_schema(responses=s.IntentOutput)
+    def retrieve(self, request, pk=None):
+        intent = selectors.delivered_intent(vendor=request.user, intent_id=pk)
+        services.mark_seen(vendor=request.user, intent_id=intent.pk)
+        return Response(intents_for_vendor(vendor_id=request.user.pk, intents=[intent])[0])
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="pass")
+    def pass_(self, request, pk=None):
+        """Not interested: recorded on this vendor's delivery."""
+        intent = selectors.delivered_intent(vendor=request.user, intent_id=pk)
+        services.pass_intent(vendor=request.user, intent_id=intent.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], responses=s.MessageOutput(many=True))
+    @extend_schema(methods=["POST"], request=s.MessageInput, responses={201: s.MessageOutput})
+    @action(detail=True, methods=["get", "post"], pagination_class=MessagePagination)
+    def messages(self, request, pk=None):
+        """The thread with this request's customer, oldest first; POST to write to her."""
+        intent = selectors.delivered_intent(vendor=request.user, intent_id=pk)
+        handle = handles_for_vendor(vendor_id=request.user.pk, customer_ids=[intent.customer_id])[intent.customer_id]
+        if request.method == "POST":
+            data = s.MessageInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            message = threads.post_message(
+                intent=intent, vendor=request.user, sender=Message.Sender.VENDOR, body=data.validated_data["body"]
+            )
+            return Response(message_for_vendor(message, handle=handle), status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(selectors.thread(intent=intent, vendor=request.user))
+        return self.get_paginated_response([message_for_vendor(m, handle=handle) for m in page])
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def block(self, request, pk=None):
+        """Block this request's customer: no more of her requests reach this vendor."""
+        intent = selectors.delivered_intent(vendor=request.user, intent_id=pk)
+        handle = handles_for_vendor(vendor_id=request.user.pk, customer_ids=[intent.customer_id])[intent.customer_id]
+        block_customer(vendor=request.user, handle=handle)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BidFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Bid.Status.choices)
+    intent = filters.UUIDFilter(field_name="intent_id")
+
+    class Meta:
+        model = Bid
+        fields = ["status", "intent"]
+
+
+class BidViewSet(viewsets.GenericViewSet):
+    """Bid, revise, withdraw. POST honours ``Idempotency-Key``."""
+
+    filterset_class = BidFilter
+    serializer_class = s.BidOutput
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        return selectors.vendor_bids(vendor=self.request.user)
+
+    @extend_schema(responses=s.BidOutput(many=True))
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([bid_for_vendor(bid) for bid in page])
+
+    @extend_schema(
+        request=s.BidInput,
+        responses={201: s.BidOutput, 200: s.BidOutput},
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+    )
+    def create(self, request):
+        data = s.BidInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()[:255]
+        fields = dict(data.validated_data)
+        bid, created = services.place_bid(
+            vendor=request.user, intent_id=fields.pop("intent"), idempotency_key=key, **fields
+        )
+        return Response(bid_for_vendor(bid), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(responses=s.BidOutput)
+    def retrieve(self, request, pk=None):
+        return Response(bid_for_vendor(selectors.vendor_bid(vendor=request.user, bid_id=pk)))
+
+    @extend_schema(request=s.BidChangeInput, responses=s.BidOutput)
+    def partial_update(self, request, pk=None):
+        bid = selectors.vendor_bid(vendor=request.user, bid_id=pk)
+        data = s.BidChangeInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return Response(bid_for_vendor(services.revise_bid(bid=bid, **data.validated_data)))
+
+    @extend_schema(request=s.RatingInput, responses={201: s.RatingOutput})
+    @action(detail=True, methods=["post"])
+    def rating(self, request, pk=None):
+        """Rate the customer after an accepted bid. Double-blind: revealed when she has rated
+        you too, or when the rating window closes."""
+        bid = selectors.vendor_bid(vendor=request.user, bid_id=pk)
+        data = s.RatingInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = rate(bid=bid, by=Rating.Side.VENDOR, **data.validated_data)
+        return Response(s.RatingOutput(rating).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.BidOutput)
+    def destroy(self, request, pk=None):
+        """Withdraw the bid. The record stays, with status ``withdrawn``."""
+        bid = selectors.vendor_bid(vendor=request.user, bid_id=pk)
+        return Response(bid_for_vendor(deal.withdraw_bid(vendor=request.user, bid=bid)))
+
+
+class EventList(generics.ListAPIView):
+    """Every event sent to this vendor, oldest first, with the same payloads as the webhooks."""
+
+    serializer_class = s.EventOutput
+    pagination_class = OldestFirstCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no vendor
+            return VendorEvent.objects.none()
+        return vendor_events(vendor_id=self.request.user.pk)
+
+
+class WebhookEndpointViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = s.WebhookEndpointOutput
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        return WebhookEndpoint.objects.filter(vendor=self.request.user)
+
+    @extend_schema(request=s.WebhookEndpointInput, responses={201: s.WebhookEndpointCreated})
+    def create(self, request):
+        data = s.WebhookEndpointInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = webhooks.register_endpoint(vendor=request.user, **data.validated_data)
+        return Response(s.WebhookEndpointCreated(endpoint).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        webhooks.delete_endpoint(endpoint=instance)
+
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=True, methods=["post"])
+    def ping(self, request, pk=None):
+        """Send a signed ``webhook.ping`` event to this endpoint."""
+        webhooks.ping_endpoint(endpoint=self.get_object())
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=s.WebhookAttemptOutput(many=True))
+    @action(detail=True, methods=["get"])
+    def attempts(self, request, pk=None):
+        """Every delivery attempt to this endpoint, newest first."""
+        endpoint = get_object_or_404(self.get_queryset(), pk=pk)
+        attempts = WebhookAttempt.objects.filter(delivery__endpoint=endpoint).select_related("delivery__event")
+        self.pagination_class = AttemptPagination
+        page = self.paginate_queryset(attempts)
+        return self.get_paginated_response(s.WebhookAttemptOutput(page, many=True).data)
+
+
+class AttemptPagination(IdCursorPagination):
+    ordering = "-attempted_at"

@@ -1,0 +1,29 @@
+"""What each outbox event sets in motion: the table ``settings.INTENTCAST["OUTBOX_HANDLERS"]``
+names for ``broker.core.outbox``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from broker.pipeline.fanout import INTENT_DELIVERED, deliver_intent, notify_closed, notify_matched
+from intents.services import INTENT_CLOSED, INTENT_PUBLISHED
+
+
+def on_intent_published(payload: dict[str, Any]) -> None:
+    deliver_intent(payload["intent_id"])
+
+
+def on_intent_delivered(payload: dict[str, Any]) -> None:
+    notify_matched(payload["intent_id"])
+
+
+def on_intent_closed(payload: dict[str, Any]) -> None:
+    notify_closed(payload["intent_id"])
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
+    INTENT_PUBLISHED: on_intent_published,
+    INTENT_DELIVERED: on_intent_delivered,
+    INTENT_CLOSED: on_intent_closed,
+}

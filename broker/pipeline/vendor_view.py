@@ -1,0 +1,110 @@
+"""The vendor's view of an intent: the one function that builds it (``intent_for_vendor``) and the
+two ways it is gathered in bulk, for one vendor and many intents (the API's inbox) and for one
+intent and many vendors (the events and webhooks of the fan-out and of a closed request).
+
+A vendor sees the customer only by its own handle for her, her coarse reputation band, its own
+latest bid, and what she chose to tell it after accepting its bid. Never her account data.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from intents.models import Intent
+from reputation.selectors import customer_reputation, customer_reputations
+from vendors.models import Bid
+from vendors.payloads import bid_for_vendor, money
+from vendors.relationships import (
+    handles_for_customer,
+    handles_for_vendor,
+    identities_for_customer,
+    identities_for_vendor,
+)
+from vendors.selectors import latest_bids, latest_bids_on
+
+
+def intent_for_vendor(
+    intent: Intent,
+    *,
+    handle: str,
+    customer_reputation: dict[str, Any],
+    bid: Bid | None = None,
+    identity: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``intent`` needs ``category`` and ``region`` loaded. ``identity`` is what the customer
+    chose to tell this vendor after accepting its bid, and only ever this vendor's."""
+    return {
+        "id": str(intent.pk),
+        "customer": {"handle": handle, "reputation": customer_reputation, "identity": identity},
+        "title": intent.title,
+        "details": intent.details,
+        "language": intent.language,
+        "category": intent.category.slug,
+        "attributes": intent.attributes,
+        "region": intent.region.code,
+        "budget": money(intent.budget_max, intent.currency),
+        "terms": intent.terms,
+        "status": intent.status,
+        "created_at": intent.created_at.isoformat(),
+        "expires_at": intent.expires_at.isoformat(),
+        "bid": bid_for_vendor(bid) if bid is not None else None,
+    }
+
+
+def intents_for_vendor(*, vendor_id: int, intents: Iterable[Intent]) -> list[dict[str, Any]]:
+    """One vendor's view of each of ``intents`` (the inbox). Four queries, whatever the number
+    of intents."""
+    intents = list(intents)
+    customer_ids = {intent.customer_id for intent in intents}
+    handles = handles_for_vendor(vendor_id=vendor_id, customer_ids=customer_ids)
+    bids = latest_bids(vendor_ids=[vendor_id], intent_ids=[intent.pk for intent in intents])
+    reputations = customer_reputations(customer_ids)
+    identities = identities_for_vendor(vendor_id=vendor_id, customer_ids=customer_ids)
+    return [
+        intent_for_vendor(
+            intent,
+            handle=handles[intent.customer_id],
+            customer_reputation=reputations[intent.customer_id],
+            bid=bids.get((vendor_id, intent.pk)),
+            identity=identities.get(intent.customer_id),
+        )
+        for intent in intents
+    ]
+
+
+def intent_json_by_vendor(*, intent: Intent, vendor_ids: Sequence[int]) -> dict[int, str]:
+    """Each vendor's view of one intent, as JSON text, for the vendors that hold a handle for
+    the customer (every vendor it was delivered to).
+
+    The views differ only in the handle, except for the few vendors with a bid on it or to whom
+    she revealed who she is. So the common view is encoded once and each handle spliced in:
+    encoding 10,000 copies would cost more than writing them.
+    """
+    handles = handles_for_customer(customer_id=intent.customer_id, vendor_ids=vendor_ids)
+    reputation = customer_reputation(intent.customer_id)
+    # Few vendors have bid on one intent or been told who she is: read those few, not 10,000 ids.
+    bids = {vendor_id: bid for vendor_id, bid in latest_bids_on(intent_id=intent.pk).items() if vendor_id in handles}
+    identities = {
+        vendor_id: identity
+        for vendor_id, identity in identities_for_customer(customer_id=intent.customer_id).items()
+        if vendor_id in handles
+    }
+    marker = json.dumps(f"handle-{uuid.uuid4().hex}")
+    head, tail = json.dumps(intent_for_vendor(intent, handle=json.loads(marker), customer_reputation=reputation)).split(
+        marker
+    )  # a fresh marker occurs once
+    views = {vendor_id: f"{head}{json.dumps(handle)}{tail}" for vendor_id, handle in handles.items()}
+    for vendor_id in set(bids) | set(identities):
+        views[vendor_id] = json.dumps(
+            intent_for_vendor(
+                intent,
+                handle=handles[vendor_id],
+                customer_reputation=reputation,
+                bid=bids.get(vendor_id),
+                identity=identities.get(vendor_id),
+            )
+        )
+    return views

@@ -1,0 +1,239 @@
+"""Website forms. The request form is built from the chosen category's attribute schema."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from broker.core.money import currency_choices
+from intents.models import Category, Region
+from intents.taxonomy import category_choices, category_schema
+from intents.terms import DEFAULT_TERMS, RETENTION_CHOICES
+
+ATTRIBUTE_PREFIX = "attr_"
+UNSPECIFIED = ""
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return [(r.code, r.name) for r in Region.objects.filter(kind=Region.Kind.COUNTRY).order_by("name")]
+
+
+class AccessibleForm(forms.Form):
+    """Inputs with errors say so to assistive technology, pointing at their messages."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.mark_errors()
+
+    def mark_errors(self) -> None:
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}-errors"
+
+
+class ChooseForm(AccessibleForm):
+    """Step one: what kind of thing, and in which country."""
+
+    category = forms.TypedChoiceField(coerce=int, label="What are you looking for?")
+    country = forms.ChoiceField(label="Country")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "Choose a category")] + category_choices()
+        self.fields["country"].choices = country_choices()
+        self.fields["country"].initial = "GB"
+
+    def clean_category(self) -> Category:
+        category = Category.objects.filter(pk=self.cleaned_data["category"]).first()
+        if category is None:
+            raise forms.ValidationError("Choose a category from the list.")
+        return category
+
+    def clean_country(self) -> Region:
+        return Region.objects.get(code=self.cleaned_data["country"], kind=Region.Kind.COUNTRY)
+
+
+def attribute_field(definition: dict) -> forms.Field:
+    label = definition.get("label") or definition["name"].replace("_", " ").capitalize()
+    if definition.get("unit"):
+        label = f"{label} ({definition['unit']})"
+    kind = definition["type"]
+    required = bool(definition.get("required"))
+    if kind == "enum":
+        choices = [(c, c) for c in definition["choices"]]
+        if definition.get("multiple"):
+            return forms.MultipleChoiceField(
+                label=label, choices=choices, required=required, widget=forms.CheckboxSelectMultiple
+            )
+        return forms.ChoiceField(label=label, choices=[(UNSPECIFIED, "No preference")] + choices, required=required)
+    if kind == "boolean":
+        return forms.ChoiceField(
+            label=label,
+            choices=[(UNSPECIFIED, "No preference"), ("true", "Yes"), ("false", "No")],
+            required=required,
+        )
+    if kind == "number":
+        return forms.CharField(label=label, required=required, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    if kind == "range":
+        return RangeField(label=label, required=required)
+    return forms.CharField(label=label, required=required, max_length=200)
+
+
+class RangeWidget(forms.MultiWidget):
+    def __init__(self, attrs=None):
+        number = {"inputmode": "decimal"}
+        super().__init__(
+            [
+                forms.TextInput(attrs={**number, "placeholder": "from"}),
+                forms.TextInput(attrs={**number, "placeholder": "to"}),
+            ],
+            attrs,
+        )
+
+    def decompress(self, value):
+        return [value.get("min"), value.get("max")] if isinstance(value, dict) else [None, None]
+
+
+class RangeField(forms.MultiValueField):
+    widget = RangeWidget
+
+    def __init__(self, **kwargs):
+        super().__init__(fields=[forms.CharField(), forms.CharField()], require_all_fields=False, **kwargs)
+
+    def compress(self, values):
+        low, high = (values or [None, None])[:2]
+        bounds = {k: v for k, v in (("min", low), ("max", high)) if v not in (None, "")}
+        return bounds or None
+
+
+class IntentForm(AccessibleForm):
+    """Step two: the request itself. Attribute inputs are named ``attr_<name>``; the values are
+    checked by ``intents.services.publish_intent`` against the schema, and its messages are put
+    back next to the inputs."""
+
+    title = forms.CharField(max_length=200, label="In a few words, what do you want?")
+    details = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Anything else vendors should know"
+    )
+    region = forms.ChoiceField(label="Where")
+    budget_max = forms.DecimalField(
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        label="Budget, at most",
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    currency = forms.ChoiceField(initial="GBP")
+    expires_on = forms.DateField(
+        label="Open for bids until", widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
+    contact_through_broker_only = forms.BooleanField(
+        required=False,
+        initial=DEFAULT_TERMS["contact_through_broker_only"],
+        label="Vendors may contact me only through intentcast",
+    )
+    no_marketing = forms.BooleanField(
+        required=False, initial=DEFAULT_TERMS["no_marketing"], label="No marketing after this request"
+    )
+    delete_data_after_days = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial=DEFAULT_TERMS["delete_data_after_days"],
+        choices=[("", "Keep it")] + [(d, f"{d} days after the deal") for d in RETENTION_CHOICES],
+        label="Vendors delete what they hold about me",
+    )
+
+    def __init__(self, *args, category: Category, country: Region, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category = category
+        self.country = country
+        self.schema = category_schema(category)
+        areas = Region.objects.filter(lft__gt=country.lft, rgt__lt=country.rgt).order_by("name")
+        self.fields["region"].choices = [(country.code, f"Anywhere in {country.name}")] + [
+            (r.code, r.name) for r in areas
+        ]
+        self.fields["currency"].choices = currency_choices()
+        self.fields["expires_on"].initial = (timezone.localdate() + timedelta(days=14)).isoformat()
+        for definition in self.schema:
+            self.fields[ATTRIBUTE_PREFIX + definition["name"]] = attribute_field(definition)
+
+    def attribute_fields(self):
+        return [self[ATTRIBUTE_PREFIX + d["name"]] for d in self.schema]
+
+    def term_fields(self):
+        return [self[name] for name in ("contact_through_broker_only", "no_marketing", "delete_data_after_days")]
+
+    def publish_arguments(self) -> dict:
+        data = self.cleaned_data
+        attributes = {}
+        for definition in self.schema:
+            value = data.get(ATTRIBUTE_PREFIX + definition["name"])
+            if value in (None, "", []):
+                continue  # an attribute she left empty must not exclude any vendor
+            attributes[definition["name"]] = value
+        expires_at = None
+        if data.get("expires_on"):
+            expires_at = timezone.make_aware(
+                timezone.datetime.combine(data["expires_on"], timezone.datetime.max.time().replace(microsecond=0))
+            )
+        return {
+            "title": data["title"],
+            "details": data.get("details", ""),
+            "category": self.category,
+            "region": Region.objects.filter(code=data["region"]).first(),
+            "attributes": attributes,
+            "budget_max": data.get("budget_max"),
+            "currency": data.get("currency") or "",
+            "expires_at": expires_at,
+            "terms": {
+                "contact_through_broker_only": data.get("contact_through_broker_only", False),
+                "no_marketing": data.get("no_marketing", False),
+                "delete_data_after_days": data.get("delete_data_after_days"),
+            },
+        }
+
+    def add_service_errors(self, message_dict: dict[str, list[str]]) -> None:
+        """Put ``publish_intent``'s messages next to the inputs they are about."""
+        for key, messages in message_dict.items():
+            if key.startswith("attributes."):
+                field = ATTRIBUTE_PREFIX + key.removeprefix("attributes.")
+            elif key == "expires_at":
+                field = "expires_on"
+            elif key == "terms":
+                field = "delete_data_after_days"
+            else:
+                field = key
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+        self.mark_errors()
+
+
+class MessageForm(AccessibleForm):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, label="Your message")
+
+
+class RatingForm(AccessibleForm):
+    score = forms.TypedChoiceField(
+        coerce=int, choices=[(n, f"{n} / 5") for n in range(5, 0, -1)], label="How was the deal?"
+    )
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EraseForm(AccessibleForm):
+    confirm = forms.CharField(label='Type "erase my account" to confirm')
+
+    def clean_confirm(self) -> str:
+        if self.cleaned_data["confirm"].strip().lower() != "erase my account":
+            raise forms.ValidationError('Type exactly "erase my account".')
+        return self.cleaned_data["confirm"]
+
+
+class RevealForm(AccessibleForm):
+    name = forms.CharField(max_length=200, label="Your name")
+    email = forms.EmailField(label="Email")
+    phone = forms.CharField(max_length=40, required=False, label="Phone (optional)")

@@ -1,0 +1,59 @@
+"""What a vendor is sent: the event envelope and one builder per vendor-side object, used by the
+API and the webhooks alike, so the two can never disagree. Nothing here may carry the customer's
+account data. (The vendor's view of an intent needs reputation, a floor above: see
+``broker.pipeline.vendor_view``.)"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from vendors.models import Bid, Message
+
+
+def envelope(kind: str, timestamp: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """The body of every event and webhook: ``{"type", "timestamp", "data"}``."""
+    return {"type": kind, "timestamp": timestamp.isoformat(), "data": data}
+
+
+def envelope_json(kind: str, timestamp: datetime, data_json: str) -> str:
+    """``envelope`` as JSON text around data that is JSON text already (the fan-out encodes an
+    intent once for thousands of vendors)."""
+    head = json.dumps(envelope(kind, timestamp, {}))
+    assert head.endswith('"data": {}}')  # the envelope's last key, so the data can go in its place
+    return f"{head[: -len('{}}')]}{data_json}}}"
+
+
+def money(amount: Decimal | None, currency: str) -> dict[str, str] | None:
+    if amount is None:
+        return None
+    return {"amount": str(amount), "currency": currency}
+
+
+def bid_for_vendor(bid: Bid) -> dict[str, Any]:
+    return {
+        "id": str(bid.pk),
+        "intent": str(bid.intent_id),
+        "price": money(bid.amount, bid.currency),
+        "message": bid.message,
+        "offered_attributes": bid.offered_attributes,
+        "valid_until": bid.valid_until.isoformat() if bid.valid_until else None,
+        "terms_accepted": bid.terms_accepted,
+        "status": bid.status,
+        "created_at": bid.created_at.isoformat(),
+        "updated_at": bid.updated_at.isoformat(),
+    }
+
+
+def message_for_vendor(message: Message, *, handle: str) -> dict[str, Any]:
+    """A message of a thread as the vendor sees it: the customer by this vendor's handle."""
+    return {
+        "id": message.pk,
+        "intent": str(message.intent_id),
+        "sender": message.sender,
+        "customer": handle,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }

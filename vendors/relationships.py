@@ -1,0 +1,155 @@
+"""What a vendor knows of a customer, and only by her choice: the pairwise handle it knows her
+by, the blocks either side set, and the identity she may reveal to the vendor whose bid she
+accepted."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from broker.core.bulk import filter_by_ids, insert_ignoring_conflicts
+from broker.core.errors import IntentClosed, NotFound
+from intents.selectors import customer_intent
+from vendors.events import replace_vendor_event
+from vendors.models import Bid, Block, IdentityReveal, Pseudonym, Vendor, VendorEvent
+
+MAX_PHONE = 40
+
+
+def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[int, str]:
+    """The customer's handle for each vendor, made on first contact. Handles are random, so
+    nothing about them links one vendor's view of the customer to another's."""
+    vendor_ids = list(dict.fromkeys(vendor_ids))
+    handles = handles_for_customer(customer_id=customer_id, vendor_ids=vendor_ids)
+    for _attempt in range(3):
+        missing = [vendor_id for vendor_id in vendor_ids if vendor_id not in handles]
+        if not missing:
+            break
+        made = {vendor_id: f"c_{secrets.token_hex(8)}" for vendor_id in missing}
+        now = timezone.now()
+        inserted = insert_ignoring_conflicts(
+            Pseudonym,
+            ("customer", "vendor", "handle", "created_at"),
+            [(customer_id, vendor_id, handle, now) for vendor_id, handle in made.items()],
+        )
+        if inserted == len(made):
+            handles.update(made)
+        else:  # another worker made some first (or, once in 2^64, a handle was taken): read them back
+            handles.update(handles_for_customer(customer_id=customer_id, vendor_ids=missing))
+    return handles
+
+
+def handles_for_customer(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[int, str]:
+    """The customer's existing handles with these vendors, by vendor id."""
+    handles: dict[int, str] = {}
+    for queryset in filter_by_ids(Pseudonym.objects.filter(customer_id=customer_id), "vendor", list(vendor_ids)):
+        handles.update(queryset.values_list("vendor_id", "handle"))
+    return handles
+
+
+def handles_for_vendor(*, vendor_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
+    """The vendor's handles for these customers, by customer id."""
+    return dict(
+        Pseudonym.objects.filter(vendor_id=vendor_id, customer_id__in=set(customer_ids)).values_list(
+            "customer_id", "handle"
+        )
+    )
+
+
+def block_vendor(*, customer: Any, vendor_id: int) -> Block:
+    """The customer refuses a vendor: none of her requests reach it again."""
+    block, _ = Block.objects.get_or_create(customer=customer, vendor_id=vendor_id, blocked_by=Block.Side.CUSTOMER)
+    return block
+
+
+def block_customer(*, vendor: Vendor, handle: str) -> Block:
+    """A vendor blocks the customer it knows by ``handle``."""
+    pseudonym = Pseudonym.objects.filter(vendor=vendor, handle=handle).first()
+    if pseudonym is None:
+        raise NotFound("No customer with that handle.")
+    block, _ = Block.objects.get_or_create(
+        customer_id=pseudonym.customer_id, vendor=vendor, blocked_by=Block.Side.VENDOR
+    )
+    return block
+
+
+def blocked_vendor_ids(*, customer_id: int) -> set[int]:
+    """Vendors either side has blocked: none of the customer's requests may reach them."""
+    # A customer blocks few vendors, so reading all her blocks beats an IN list of every match.
+    return set(Block.objects.filter(customer_id=customer_id).values_list("vendor_id", flat=True))
+
+
+def identities_for_vendor(*, vendor_id: int, customer_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """What each of these customers chose to tell this vendor, by customer id."""
+    return {
+        reveal.customer_id: reveal.shared()
+        for reveal in IdentityReveal.objects.filter(vendor_id=vendor_id, customer_id__in=set(customer_ids))
+    }
+
+
+def identities_for_customer(*, customer_id: int) -> dict[int, dict[str, str]]:
+    """What the customer chose to tell each vendor she told, by vendor id (a few at most)."""
+    return {reveal.vendor_id: reveal.shared() for reveal in IdentityReveal.objects.filter(customer_id=customer_id)}
+
+
+def identities_shared_by(*, customer: Any) -> list[IdentityReveal]:
+    """Every identity the customer revealed, with its vendor."""
+    return list(IdentityReveal.objects.filter(customer=customer).select_related("vendor"))
+
+
+def vendors_blocked_by(*, customer: Any) -> list[str]:
+    """The names of the vendors the customer blocked."""
+    blocks = Block.objects.filter(customer=customer, blocked_by=Block.Side.CUSTOMER)
+    return list(blocks.values_list("vendor__name", flat=True))
+
+
+def identity_shared_with(*, customer: Any, vendor_id: int) -> IdentityReveal | None:
+    return IdentityReveal.objects.filter(customer=customer, vendor_id=vendor_id).first()
+
+
+def _clean_identity(name: str, email: str, phone: str) -> dict[str, str]:
+    errors = {}
+    name, email, phone = (name or "").strip(), (email or "").strip(), (phone or "").strip()
+    if not name:
+        errors["name"] = "Give the name the vendor should use."
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = "Enter a valid email address."
+    if len(phone) > MAX_PHONE:
+        errors["phone"] = f"Keep the phone number under {MAX_PHONE} characters."
+    if errors:
+        raise ValidationError(errors)
+    return {"name": name, "email": email, "phone": phone}
+
+
+@transaction.atomic
+def reveal_identity(*, customer: Any, intent_id: UUID | str, name: str, email: str, phone: str = "") -> IdentityReveal:
+    """After accepting a bid, the customer tells that vendor, and no other, who she is.
+
+    Only what she typed is shared; the vendor gets an ``identity.revealed`` event and from then
+    on sees it with the intents of hers it holds. Telling the same vendor again updates it.
+    """
+    intent = customer_intent(customer=customer, intent_id=intent_id)
+    accepted = Bid.objects.filter(intent=intent, status=Bid.Status.ACCEPTED).first()
+    if accepted is None:
+        raise IntentClosed("You can tell a vendor who you are once you have accepted its bid.")
+    shared = _clean_identity(name, email, phone)
+    reveal, _ = IdentityReveal.objects.update_or_create(
+        customer=customer, vendor_id=accepted.vendor_id, defaults={"intent": intent, **shared}
+    )
+    handle = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=[accepted.vendor_id])[accepted.vendor_id]
+    replace_vendor_event(
+        vendor_id=accepted.vendor_id,
+        kind=VendorEvent.Kind.IDENTITY_REVEALED,
+        subject=str(intent.pk),
+        data={"intent": str(intent.pk), "customer": handle, **reveal.shared()},
+    )
+    return reveal
