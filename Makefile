@@ -27,9 +27,12 @@ test: $(STAMP)
 	  tests/broker/test_matching.py tests/broker/test_matching_property.py tests/broker/test_outbox.py
 	$(PY) -m pytest
 
+# ruff (lint and format), import-linter (the floors of docs/architecture.md), mypy (django-stubs).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
