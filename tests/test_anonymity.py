@@ -7,6 +7,7 @@ import pytest
 
 from tests.factories import UserFactory, VendorFactory
 from vendors.models import Pseudonym, VendorEvent
+from vendors.relationships import ensure_pseudonyms
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,6 @@ def test_two_vendors_see_different_handles_and_one_vendor_the_same_handle_twice(
 
 
 def test_handles_are_random_not_derived_from_the_customer(customer):
-    from vendors.relationships import ensure_pseudonyms
 
     vendors = [VendorFactory() for _ in range(3)]
     ids = [v.pk for v in vendors]

@@ -89,7 +89,7 @@ class Subscription(models.Model):
 
 
 class SubscriptionKey(models.Model):
-    """The inverted index of subscriptions (see ``broker.matching``).
+    """The inverted index of subscriptions (see ``broker.pipeline.matching``).
 
     One row per (category, keyword stem, region) the subscription covers; ``stem`` is empty for
     a subscription without keywords and ``region_lft`` is the region's pre-order number. Rebuilt

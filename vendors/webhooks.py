@@ -162,7 +162,7 @@ def send_pending(event_ids: list[int]) -> None:
 def _enqueue(delivery_id: int) -> bool:
     try:
         deliver_webhook.delay(delivery_id)
-    except (OperationalError, OSError):  # queue down: dispatch_due() picks it up
+    except (OperationalError, OSError):  # queue down: beat's retry_due_webhooks picks it up
         log.warning("webhook delivery %s not enqueued; it will be retried", delivery_id, exc_info=True)
         return False
     return True

@@ -4,11 +4,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from broker.celery import app
 from broker.core import outbox
 from broker.models import OutboxEvent
 from broker.pipeline.fanout import deliver_intent, notify_matched
 from broker.pipeline.handlers import HANDLERS
 from intents.models import Intent
+from intents.services import publish_intent
 from tests.factories import VendorFactory
 from vendors.models import Delivery, Pseudonym, VendorEvent
 
@@ -73,7 +75,6 @@ def test_a_failing_handler_leaves_the_event_for_another_try(customer, publish, s
 
 
 def test_sweep_redispatches_only_stale_unprocessed_events(customer, subscribe, vendor, categories, regions, settings):
-    from intents.services import publish_intent
 
     subscribe(vendor)
     intent = publish_intent(customer=customer, title="Yaris", category=categories["cars"], region=regions["GB"])
@@ -90,11 +91,13 @@ def test_sweep_redispatches_only_stale_unprocessed_events(customer, subscribe, v
 
 
 def test_celery_is_configured_for_at_least_once(settings):
-    from broker.celery import app
 
     assert app.conf.task_acks_late is True
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.broker_transport_options["visibility_timeout"] >= 3600
     routes = app.conf.task_routes
-    assert routes["broker.core.outbox.process_outbox_event"]["queue"] != routes["vendors.webhooks.deliver_webhook"]["queue"]
+    assert (
+        routes["broker.core.outbox.process_outbox_event"]["queue"]
+        != routes["vendors.webhooks.deliver_webhook"]["queue"]
+    )

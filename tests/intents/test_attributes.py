@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from intents.attributes import clean_attributes, clean_filters, filter_admits, validate_schema
+from intents.models import Category
 from tests.conftest import CAR_SCHEMA
 
 
@@ -110,7 +111,6 @@ def test_filter_admits(rule, value, admitted):
 
 @pytest.mark.django_db
 def test_moving_a_category_moves_its_descendants(categories):
-    from intents.models import Category
 
     vans, cars = categories["vans"], categories["cars"]
     small = Category.objects.create(slug="small-cars", name="Small cars", parent=cars)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from reputation.models import Rating
 from reputation.selectors import customer_reputation, vendor_reputation
 from reputation.services import NotRateable, rate, reveal_expired
-from tests.factories import UserFactory
+from tests.factories import IntentFactory, UserFactory
 from vendors.deal import accept_bid
 from vendors.models import Bid, VendorEvent
 
@@ -59,7 +59,6 @@ def test_moderator_hidden_rating_does_not_count(deal):
 
 
 def test_customer_reputation_is_a_coarse_band(vendor, customer, categories, regions):
-    from tests.factories import IntentFactory
 
     for _ in range(3):
         intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB"])

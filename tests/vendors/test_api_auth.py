@@ -1,4 +1,5 @@
 import pytest
+from django.core.management import call_command
 
 from tests.factories import VendorFactory
 from vendors.models import Vendor
@@ -75,6 +76,5 @@ def test_unknown_api_paths_are_json_404(vendor_client, path):
 
 
 def test_openapi_schema_validates():
-    from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")

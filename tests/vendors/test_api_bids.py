@@ -1,8 +1,10 @@
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
+from broker.pipeline.fanout import deliver_intent
 from tests.factories import VendorFactory
 from vendors.deal import accept_bid, withdraw_intent
 from vendors.models import Bid, BidRevision, VendorEvent
@@ -151,7 +153,6 @@ def test_accepting_one_bid_declines_the_others_and_tells_both(
 ):
     rival = make_vendor_client(VendorFactory(name="Rival Motors"))
     # The rival subscribed late: it receives the intent by a fresh delivery of the same pipeline.
-    from broker.pipeline.fanout import deliver_intent
 
     subscribe(rival.vendor)
     deliver_intent(intent.pk)
@@ -169,7 +170,6 @@ def test_accepting_one_bid_declines_the_others_and_tells_both(
 
 
 def test_the_customer_is_emailed_about_a_bid(vendor_client, intent, customer, django_capture_on_commit_callbacks):
-    from django.core import mail
 
     with django_capture_on_commit_callbacks(execute=True):
         vendor_client.post(URL, bid(intent), format="json")

@@ -1,6 +1,7 @@
 import pytest
 from django.core import mail
 
+from broker.pipeline.fanout import deliver_intent
 from tests.factories import IntentFactory
 from vendors.models import Message, VendorEvent
 from vendors.threads import post_message
@@ -51,7 +52,6 @@ def test_no_thread_about_an_intent_not_delivered(vendor_client, customer, catego
 
 
 def test_threads_are_per_vendor(vendor_client, make_vendor_client, intent, subscribe, customer):
-    from broker.pipeline.fanout import deliver_intent
 
     rival = make_vendor_client()
     subscribe(rival.vendor)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from broker.models import OutboxEvent
 from intents.models import Intent
 from tests.factories import UserFactory, VendorFactory
-from vendors.models import Bid
+from vendors.models import Bid, Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +201,6 @@ def test_another_customers_request_is_404(client, intent_with_bids):
 
 def test_messages_with_a_vendor(signed_in, intent_with_bids):
     intent, (cheap, _) = intent_with_bids
-    from vendors.models import Delivery
 
     Delivery.objects.get_or_create(intent=intent, vendor=cheap.vendor)
     url = reverse("intents:thread", args=[intent.pk, cheap.vendor_id])
