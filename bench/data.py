@@ -351,16 +351,17 @@ def build_taxonomy() -> Taxonomy:
     country and subdivision."""
     by_slug: dict[str, Category] = {}
     for root, (schema, mids, _vocab) in TAXONOMY.items():
-        top = Category(slug=root, name=root.replace("-", " ").title(), attributes=schema)
-        top.save()
+        top = Category.objects.add_root(
+            instance=Category(slug=root, name=root.replace("-", " ").title(), attributes=schema)
+        )
         by_slug[root] = top
         for mid, leaves in mids.items():
-            node = Category(slug=mid, name=mid.replace("-", " ").title(), parent=top)
-            node.save()
+            node = Category.objects.add_child(top, instance=Category(slug=mid, name=mid.replace("-", " ").title()))
             by_slug[mid] = node
             for leaf in leaves:
-                child = Category(slug=leaf, name=leaf.replace("-", " ").title(), parent=node)
-                child.save()
+                child = Category.objects.add_child(
+                    node, instance=Category(slug=leaf, name=leaf.replace("-", " ").title())
+                )
                 by_slug[leaf] = child
     load_regions()
     return read_taxonomy()
@@ -368,15 +369,19 @@ def build_taxonomy() -> Taxonomy:
 
 def read_taxonomy() -> Taxonomy:
     by_slug = {c.slug: c for c in Category.objects.all()}
+    by_path = {c.path: c for c in by_slug.values()}
     root_of: dict[int, str] = {}
     levels: dict[str, dict[str, list[int]]] = {}
     ancestors: dict[int, frozenset[int]] = {}
     for category in by_slug.values():
-        path = category.ancestor_ids
-        root_slug = next(c.slug for c in by_slug.values() if c.pk == path[0])
+        # The treebeard path's prefixes, one step at a time, are the ancestors (root first).
+        path = [
+            by_path[category.path[:end]].pk for end in range(Category.steplen, len(category.path) + 1, Category.steplen)
+        ]
+        root_slug = by_path[category.path[: Category.steplen]].slug
         root_of[category.pk] = root_slug
         ancestors[category.pk] = frozenset(path)
-        level = ("root", "mid", "leaf")[len(path) - 1]
+        level = ("root", "mid", "leaf")[category.depth - 1]
         levels.setdefault(root_slug, {"root": [], "mid": [], "leaf": []})[level].append(category.pk)
 
     regions = {r.code: r for r in Region.objects.all()}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,12 +26,15 @@ from vendors.events import scrub_events
 from vendors.relationships import identities_shared_by, vendors_blocked_by
 from vendors.selectors import bids_received, customer_messages
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def export_customer_data(*, customer: Any) -> dict[str, Any]:
+def export_customer_data(*, customer: User) -> dict[str, Any]:
     """Everything about the customer, read through each app's selectors, as one JSON-ready dict."""
     intents = list(customer_intents(customer=customer).order_by("created_at"))
     bids = bids_received(customer=customer)
@@ -108,7 +111,7 @@ def export_customer_data(*, customer: Any) -> dict[str, Any]:
     }
 
 
-def export_csv(*, customer: Any) -> bytes:
+def export_csv(*, customer: User) -> bytes:
     """The export as a zip of CSV files, one per section."""
     data = export_customer_data(customer=customer)
     buffer = io.BytesIO()
@@ -126,7 +129,7 @@ def export_csv(*, customer: Any) -> bytes:
 
 
 @transaction.atomic
-def erase_customer(*, customer: Any) -> None:
+def erase_customer(*, customer: User) -> None:
     """Delete the customer and everything that identifies her.
 
     Her requests, their deliveries, bids, messages, ratings, pseudonyms and blocks go with her

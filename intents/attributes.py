@@ -48,11 +48,11 @@ def _boolean(value: Any) -> bool:
     raise ValueError
 
 
-def validate_schema(schema: Any) -> list[dict]:
+def validate_schema(schema: Any) -> list[dict[str, Any]]:
     """Check a category's attribute schema as an admin typed it."""
     if not isinstance(schema, list):
         raise ValidationError("The schema must be a list of attribute definitions.")
-    names = set()
+    names: set[str] = set()
     for definition in schema:
         if not isinstance(definition, dict) or not isinstance(definition.get("name"), str):
             raise ValidationError("Each attribute needs a name.")
@@ -66,7 +66,7 @@ def validate_schema(schema: Any) -> list[dict]:
     return schema
 
 
-def clean_value(definition: Mapping, value: Any) -> Any:
+def clean_value(definition: Mapping[str, Any], value: Any) -> Any:
     """One attribute value, converted to its type; ``ValueError`` with a message if it is wrong."""
     kind = definition["type"]
     if kind == "text":
@@ -114,7 +114,7 @@ def clean_value(definition: Mapping, value: Any) -> Any:
     raise ValueError(f"Unknown attribute type {kind!r}.")
 
 
-def clean_attributes(schema: Iterable[Mapping], data: Any, *, require: bool = True) -> dict:
+def clean_attributes(schema: Iterable[Mapping[str, Any]], data: Any, *, require: bool = True) -> dict[str, Any]:
     """Validate attribute values against a schema. Empty values are dropped.
 
     Raises ``ValidationError`` whose message dict is keyed by attribute name.
@@ -145,7 +145,7 @@ def clean_attributes(schema: Iterable[Mapping], data: Any, *, require: bool = Tr
     return cleaned
 
 
-def clean_filters(schema: Iterable[Mapping], filters: Any) -> dict:
+def clean_filters(schema: Iterable[Mapping[str, Any]], filters: Any) -> dict[str, Any]:
     """Validate a subscription's attribute filters against the attributes it can see.
 
     Filters: ``{"in": [...]}`` for text and enum, ``{"min": n, "max": n}`` for number and range,
@@ -157,7 +157,7 @@ def clean_filters(schema: Iterable[Mapping], filters: Any) -> dict:
         raise ValidationError("Filters must be an object of name: filter.")
     definitions = {definition["name"]: definition for definition in schema}
     errors: dict[str, str] = {}
-    cleaned: dict[str, dict] = {}
+    cleaned: dict[str, Any] = {}
     for name, rule in filters.items():
         definition = definitions.get(name)
         if definition is None:
@@ -191,7 +191,7 @@ def clean_filters(schema: Iterable[Mapping], filters: Any) -> dict:
     return cleaned
 
 
-def filter_admits(rule: Mapping, value: Any) -> bool:
+def filter_admits(rule: Mapping[str, Any], value: Any) -> bool:
     """Whether one attribute filter admits an intent's value. A missing value is admitted."""
     if value is None:
         return True
@@ -200,7 +200,7 @@ def filter_admits(rule: Mapping, value: Any) -> bool:
         values = value if isinstance(value, list) else [value]
         return any(str(item).lower() in allowed for item in values)
     if "eq" in rule:
-        return value == rule["eq"]
+        return bool(value == rule["eq"])
     low, high = rule.get("min"), rule.get("max")
     if isinstance(value, Mapping):  # a range value overlaps the filter's range
         value_low, value_high = value.get("min"), value.get("max")
@@ -212,5 +212,5 @@ def filter_admits(rule: Mapping, value: Any) -> bool:
     return not (high is not None and value > high)
 
 
-def filters_admit(filters: Mapping, attributes: Mapping) -> bool:
+def filters_admit(filters: Mapping[str, Any], attributes: Mapping[str, Any]) -> bool:
     return all(filter_admits(rule, attributes.get(name)) for name, rule in filters.items())

@@ -1,21 +1,28 @@
+from __future__ import annotations
+
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import ProtectedError
+from treebeard.mp_tree import MP_Node
 
 
-class Category(models.Model):
+class Category(MP_Node):
     """A node of the taxonomy (vehicles > cars). A subscription to a category covers its
-    descendants; an intent in a category carries the attributes of its schema."""
+    descendants; an intent in a category carries the attributes of its schema.
 
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    A treebeard materialised path (``path``, ``depth``, ``numchild``): a category's subtree is
+    ``path__startswith=category.path``. There is no parent column; ``parent`` reads the node
+    above, and setting it then saving adds the node there (or moves it, with its descendants).
+    """
+
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
     # [{"name", "label", "type": text|number|enum|boolean|range, "unit", "choices", "multiple", "required"}]
     attributes = models.JSONField(default=list, blank=True)
-    # Ids of the ancestors and self, root first, e.g. "1/4/9": matching reads it instead of walking up.
-    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
 
     class Meta:
         ordering = ["path"]
@@ -24,33 +31,86 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def parent(self) -> Category | None:
+        """The category above, or the one set to move (or add) this one below on ``save``."""
+        if _NEW_PARENT in self.__dict__:
+            return self.__dict__[_NEW_PARENT]
+        return Category.objects.get_parent(self) if self.path else None
+
+    @parent.setter
+    def parent(self, parent: Category | None) -> None:
+        self.__dict__[_NEW_PARENT] = parent
+
+    @property
+    def parent_path(self) -> str:
+        """The parent's ``path`` ("" for a root), without a query."""
+        return self.path[: -self.steplen]
+
     def save(self, *args, **kwargs) -> None:
-        if self.pk is None:
-            super().save(*args, **kwargs)
-            kwargs = {k: v for k, v in kwargs.items() if k not in ("force_insert", "using")}
-        old_path = self.path
-        self.path = f"{self.parent.path}/{self.pk}" if self.parent_id else str(self.pk)
-        if self.parent_id and self.pk in self.parent.ancestor_ids:
-            raise ValueError("A category cannot be moved below itself.")
-        super().save(*args, **kwargs)
-        if old_path and old_path != self.path:
-            # Moved: the descendants' paths (which matching reads) follow.
-            for descendant in Category.objects.filter(path__startswith=f"{old_path}/"):
-                descendant.path = self.path + descendant.path[len(old_path) :]
-                Category.objects.filter(pk=descendant.pk).update(path=descendant.path)
+        parent = self.__dict__.pop(_NEW_PARENT, _UNSET)
+        if not self.path:  # new: treebeard gives it its path, then saves it again through here
+            if parent is None or parent is _UNSET:
+                Category.objects.add_root(instance=self)
+            else:
+                Category.objects.add_child(parent, instance=self)
+            return
+        if parent is not _UNSET:
+            current = Category.objects.filter(pk=self.pk).values_list("path", flat=True).first() or self.path
+            target = Category.objects.get(pk=parent.pk) if parent is not None else None
+            if (target.path if target else "") != current[: -self.steplen]:
+                if target is not None and target.path.startswith(current):
+                    raise ValueError("A category cannot be moved below itself.")
+                super().save(*args, **self._without_tree_fields(kwargs))
+                if target is None:
+                    Category.objects.move(self, Category.objects.get_last_root_node(), "last-sibling")
+                else:
+                    Category.objects.move(self, target, "last-child")
+                self.refresh_from_db(fields=["path", "depth", "numchild"])
+                return
+        super().save(*args, **self._without_tree_fields(kwargs))
+
+    def _without_tree_fields(self, kwargs: dict) -> dict:
+        """An update writes the category's own fields, never its (possibly stale) tree fields:
+        only treebeard's add and move write those."""
+        if self._state.adding or kwargs.get("force_insert") or kwargs.get("update_fields") is not None:
+            return kwargs
+        own = [f.attname for f in self._meta.concrete_fields if not f.primary_key and f.name not in self._TREE_FIELDS]
+        return {**kwargs, "update_fields": own}
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Refuse to delete a category that has subcategories: treebeard would delete the whole
+        subtree with it, where the hand-rolled tree before it refused (``PROTECT``)."""
+        if self.numchild:
+            raise ProtectedError("Move or delete its subcategories first.", set(Category.objects.get_children(self)))
+        return super().delete(*args, **kwargs)
 
     @property
     def ancestor_ids(self) -> list[int]:
-        """Ids of the ancestors and of this category, root first."""
-        return [int(part) for part in self.path.split("/") if part]
+        """Ids of the ancestors and of this category, root first: one query on the prefixes of
+        ``path``, remembered for as long as the path stays the same."""
+        cached = self.__dict__.get("_ancestor_ids")
+        if cached is not None and cached[0] == self.path:
+            return cached[1]
+        paths = [self.path[:end] for end in range(self.steplen, len(self.path) + 1, self.steplen)]
+        by_path = dict(Category.objects.filter(path__in=paths).values_list("path", "pk"))
+        ids = [by_path[path] for path in paths]
+        self.__dict__["_ancestor_ids"] = (self.path, ids)
+        return ids
+
+
+# Where ``Category.parent = ...`` keeps the parent until ``save`` adds or moves the node there.
+_NEW_PARENT = "_new_parent"
+_UNSET: Any = object()
 
 
 class Region(models.Model):
     """An ISO 3166-1 country or ISO 3166-2 subdivision, as a tree (GB > GB-ENG > GB-LND).
 
     ``lft``/``rgt`` number the tree in pre-order (a nested set), so "this region and everything
-    inside it" is the integer range ``lft..rgt``. They are renumbered by
-    ``intents.taxonomy.load_regions``, which also rebuilds the subscription index.
+    inside it" is the integer range ``lft..rgt``: one pre-order over all countries, numbered by
+    ``intents.taxonomy.renumber_regions`` (through ``load_regions``; ``manage.py load_taxonomy``
+    then rebuilds the subscription index). Not a treebeard tree: see ``intents.taxonomy``.
     """
 
     class Kind(models.TextChoices):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -10,13 +11,16 @@ from django.db.models import QuerySet
 from broker.core.errors import NotFound
 from intents.models import Intent, Region
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def customer_intents(*, customer: Any) -> QuerySet[Intent]:
+
+def customer_intents(*, customer: User) -> QuerySet[Intent]:
     """The customer's requests, newest first."""
     return Intent.objects.filter(customer=customer).select_related("category", "region").order_by("-created_at")
 
 
-def customer_intent(*, customer: Any, intent_id: UUID | str) -> Intent:
+def customer_intent(*, customer: User, intent_id: UUID | str) -> Intent:
     """One of the customer's intents; ``NotFound`` for anybody else's."""
     intent = Intent.objects.select_related("category", "region").filter(pk=intent_id, customer=customer).first()
     if intent is None:
@@ -24,7 +28,7 @@ def customer_intent(*, customer: Any, intent_id: UUID | str) -> Intent:
     return intent
 
 
-def lock_intent(*, intent_id: UUID | str, customer: Any = None) -> Intent | None:
+def lock_intent(*, intent_id: UUID | str, customer: User | None = None) -> Intent | None:
     """The intent (the customer's, when one is given), locked for the rest of the transaction,
     with its category; None if there is none."""
     intents = Intent.objects.select_related("category").select_for_update(of=("self",)).filter(pk=intent_id)
@@ -38,11 +42,11 @@ def intent_with_places(*, intent_id: UUID | str) -> Intent | None:
     return Intent.objects.select_related("category", "region").filter(pk=intent_id).first()
 
 
-def open_intents_past_expiry(*, now: Any) -> list[UUID]:
+def open_intents_past_expiry(*, now: datetime) -> list[UUID]:
     return list(Intent.objects.filter(status=Intent.Status.OPEN, expires_at__lte=now).values_list("pk", flat=True))
 
 
-def intent_ids_of(*, customer: Any) -> list[str]:
+def intent_ids_of(*, customer: User) -> list[str]:
     return [str(pk) for pk in Intent.objects.filter(customer=customer).values_list("pk", flat=True)]
 
 

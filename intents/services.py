@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +18,9 @@ from intents.attributes import clean_attributes
 from intents.models import Category, Intent, Region
 from intents.taxonomy import category_schema
 from intents.terms import clean_terms
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 INTENT_PUBLISHED = "intent.published"
 INTENT_CLOSED = "intent.closed"
@@ -79,7 +82,7 @@ def clean_intent(
 @transaction.atomic
 def publish_intent(
     *,
-    customer,
+    customer: User,
     title: str,
     category: Category | None,
     region: Region | None,
@@ -103,6 +106,7 @@ def publish_intent(
         terms=terms,
         expires_at=expires_at,
     )
+    assert category is not None and region is not None  # clean_intent refuses a missing one
     intent = Intent.objects.create(
         customer=customer,
         title=title.strip(),

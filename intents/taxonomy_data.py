@@ -194,16 +194,22 @@ TREE: list[dict] = [
 
 @transaction.atomic
 def load_categories(tree: list[dict] = TREE, parent: Category | None = None) -> int:
-    """Create or update the categories of ``tree`` by slug. Returns how many there are."""
+    """Create or update the categories of ``tree`` by slug, adding or moving each below
+    ``parent`` through treebeard. Returns how many there are."""
     count = 0
     for node in tree:
-        category, _ = Category.objects.update_or_create(
-            slug=node["slug"],
-            defaults={
-                "name": node["name"],
-                "parent": parent,
-                "attributes": validate_schema(node.get("attributes", [])),
-            },
-        )
+        fields = {"name": node["name"], "attributes": validate_schema(node.get("attributes", []))}
+        category = Category.objects.filter(slug=node["slug"]).first()
+        if category is None:
+            category = Category(slug=node["slug"], **fields)
+            if parent is None:
+                category = Category.objects.add_root(instance=category)
+            else:
+                category = Category.objects.add_child(parent, instance=category)
+        else:
+            for name, value in fields.items():
+                setattr(category, name, value)
+            category.parent = parent  # moves it (with its descendants) if it was elsewhere
+            category.save()
         count += 1 + load_categories(node.get("children", []), category)
     return count

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
 RETENTION_CHOICES = (30, 90, 365)
 
-DEFAULT_TERMS = {
+DEFAULT_TERMS: dict[str, Any] = {
     "contact_through_broker_only": True,
     "no_marketing": True,
     "delete_data_after_days": 90,
@@ -21,7 +22,7 @@ DESCRIPTIONS = {
 }
 
 
-def clean_terms(data: Any) -> dict:
+def clean_terms(data: Any) -> dict[str, Any]:
     """Validate terms, filling what is missing from the defaults."""
     if data in (None, ""):
         return dict(DEFAULT_TERMS)
@@ -42,7 +43,7 @@ def clean_terms(data: Any) -> dict:
     return terms
 
 
-def describe_terms(terms: dict) -> list[str]:
+def describe_terms(terms: Mapping[str, Any]) -> list[str]:
     lines = []
     if terms.get("contact_through_broker_only"):
         lines.append(DESCRIPTIONS["contact_through_broker_only"])

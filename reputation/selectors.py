@@ -3,56 +3,77 @@ count, and ratings exist only for accepted bids, so reputation is earned from re
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Avg, Count, Q, QuerySet
 
 from reputation.models import Rating
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from vendors.models import Bid
+
 VISIBLE = Q(revealed_at__isnull=False, hidden_by_moderator=False)
 
 
-def _summary(ratings) -> dict:
+class Reputation(TypedDict):
+    """How many visible ratings, and their mean (None without any)."""
+
+    ratings: int
+    score: float | None
+
+
+class CustomerReputation(TypedDict):
+    """A customer's reputation as vendors see it: a band and a rough count of rated deals."""
+
+    band: str
+    rated_deals: str
+
+
+def _summary(ratings: QuerySet[Rating]) -> Reputation:
     row = ratings.aggregate(n=Count("id"), avg=Avg("score"))
     return {"ratings": row["n"], "score": round(row["avg"], 2) if row["avg"] is not None else None}
 
 
-def vendor_reputation(vendor_id: int) -> dict:
+def vendor_reputation(vendor_id: int) -> Reputation:
     """``{"ratings": n, "score": mean or None}`` from customers' ratings of this vendor."""
     return _summary(Rating.objects.filter(VISIBLE, by=Rating.Side.CUSTOMER, bid__vendor_id=vendor_id))
 
 
-def vendor_reputations(vendor_ids) -> dict[int, dict]:
+def vendor_reputations(vendor_ids: Collection[int]) -> dict[int, Reputation]:
     rows = (
         Rating.objects.filter(VISIBLE, by=Rating.Side.CUSTOMER, bid__vendor_id__in=list(vendor_ids))
         .values("bid__vendor_id")
         .annotate(n=Count("id"), avg=Avg("score"))
     )
-    found = {r["bid__vendor_id"]: {"ratings": r["n"], "score": round(r["avg"], 2)} for r in rows}
+    found: dict[int, Reputation] = {r["bid__vendor_id"]: {"ratings": r["n"], "score": round(r["avg"], 2)} for r in rows}
     return {vendor_id: found.get(vendor_id, {"ratings": 0, "score": None}) for vendor_id in vendor_ids}
 
 
-def customer_reputation(customer_id: int) -> dict:
+def customer_reputation(customer_id: int) -> CustomerReputation:
     return customer_reputations([customer_id])[customer_id]
 
 
-def customer_reputations(customer_ids) -> dict[int, dict]:
+def customer_reputations(customer_ids: Collection[int]) -> dict[int, CustomerReputation]:
     """Coarse on purpose: a band, not a mean, so it cannot single a customer out across vendors."""
     rows = (
         Rating.objects.filter(VISIBLE, by=Rating.Side.VENDOR, bid__intent__customer_id__in=list(customer_ids))
         .values("bid__intent__customer_id")
         .annotate(n=Count("id"), avg=Avg("score"))
     )
-    found = {r["bid__intent__customer_id"]: {"ratings": r["n"], "score": r["avg"]} for r in rows}
+    found: dict[int, Reputation] = {r["bid__intent__customer_id"]: {"ratings": r["n"], "score": r["avg"]} for r in rows}
     return {cid: _band(found.get(cid, {"ratings": 0, "score": None})) for cid in customer_ids}
 
 
-def _band(summary: dict) -> dict:
-    if summary["ratings"] < 3:
+def _band(summary: Reputation) -> CustomerReputation:
+    score = summary["score"]
+    if summary["ratings"] < 3 or score is None:
         band = "new"
-    elif summary["score"] >= 4.5:
+    elif score >= 4.5:
         band = "excellent"
-    elif summary["score"] >= 3.5:
+    elif score >= 3.5:
         band = "good"
     else:
         band = "mixed"
@@ -60,11 +81,11 @@ def _band(summary: dict) -> dict:
     return {"band": band, "rated_deals": deals}
 
 
-def customer_deal_ratings(*, customer: Any) -> QuerySet[Rating]:
+def customer_deal_ratings(*, customer: User) -> QuerySet[Rating]:
     """Every rating of the customer's deals (hers and the vendors'), with the deal's vendor."""
     return Rating.objects.filter(bid__intent__customer=customer).select_related("bid__vendor")
 
 
-def customer_rating_of(*, bid: Any) -> Rating | None:
+def customer_rating_of(*, bid: Bid) -> Rating | None:
     """The customer's own rating of a deal, if she gave one."""
     return Rating.objects.filter(bid=bid, by=Rating.Side.CUSTOMER).first()

@@ -8,7 +8,7 @@ reputation is earned from real deals only.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -20,6 +20,9 @@ from broker.core.errors import Conflict
 from reputation.models import Rating
 from vendors.events import record_vendor_events
 from vendors.models import Bid, VendorEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 RATING_WINDOW = timedelta(days=30)
 
@@ -90,7 +93,7 @@ def reveal_expired(*, now: datetime | None = None) -> int:
     return len(bid_ids)
 
 
-def set_hidden(*, rating: Rating, hidden: bool, moderator: Any) -> Rating:
+def set_hidden(*, rating: Rating, hidden: bool, moderator: User) -> Rating:
     """A moderator hides an abusive rating from reputation (or shows it again); audited."""
     rating.hidden_by_moderator = hidden
     rating.save(update_fields=["hidden_by_moderator"])

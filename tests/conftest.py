@@ -1,12 +1,15 @@
 import os
 import socket
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from rest_framework.test import APIClient
 
 from intents.models import Region
+from intents.services import publish_intent
 from tests.factories import CategoryFactory, UserFactory, VendorFactory, region
-from vendors.services import issue_api_key
+from vendors.services import issue_api_key, save_subscription
 
 CAR_SCHEMA = [
     {"name": "make", "label": "Make", "type": "enum", "choices": ["Toyota", "Ford", "Honda", "Volkswagen"]},
@@ -84,7 +87,7 @@ def categories(db) -> dict:
         name="Phones",
         attributes=[{"name": "storage_gb", "label": "Storage", "type": "number", "unit": "GB"}],
     )
-    for category in (vehicles, cars, vans, phones):
+    for category in (vehicles, cars, vans, phones):  # treebeard counted the children added since
         category.refresh_from_db()
     return {"vehicles": vehicles, "cars": cars, "vans": vans, "phones": phones}
 
@@ -96,16 +99,12 @@ def vendor(db):
 
 @pytest.fixture
 def api_client():
-    from rest_framework.test import APIClient
-
     return APIClient()
 
 
 @pytest.fixture
 def vendor_client(vendor):
     """An API client authenticated as ``vendor``."""
-    from rest_framework.test import APIClient
-
     _, raw_key = issue_api_key(vendor=vendor)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
@@ -115,8 +114,6 @@ def vendor_client(vendor):
 
 @pytest.fixture
 def make_vendor_client(db):
-    from rest_framework.test import APIClient
-
     def make(vendor=None):
         vendor = vendor or VendorFactory()
         _, raw_key = issue_api_key(vendor=vendor)
@@ -136,9 +133,6 @@ def _webhooks_to_localhost(settings):
 @pytest.fixture
 def publish(django_capture_on_commit_callbacks, categories, regions):
     """Publish an intent through the real pipeline (tasks run in-process in unit tests)."""
-    from decimal import Decimal
-
-    from intents.services import publish_intent
 
     def publish_(customer, **data):
         fields = {
@@ -160,7 +154,6 @@ def publish(django_capture_on_commit_callbacks, categories, regions):
 @pytest.fixture
 def subscribe(categories, regions):
     """Subscribe a vendor to GB cars (or whatever is passed)."""
-    from vendors.services import save_subscription
 
     def subscribe_(vendor, **data):
         fields = {"categories": [categories["cars"]], "regions": [regions["GB"]], **data}

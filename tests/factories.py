@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from intents.models import Category, Intent, Region
+from intents.taxonomy import renumber_regions
 from vendors.models import Vendor
 
 
@@ -23,13 +24,25 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
+    """A category by slug (the existing one if the slug is taken), added under ``parent`` (a
+    root without one) through treebeard."""
+
     class Meta:
         model = Category
-        django_get_or_create = ("slug",)
 
     slug = factory.Sequence(lambda n: f"category-{n}")
     name = factory.LazyAttribute(lambda c: c.slug.replace("-", " ").title())
     attributes = factory.LazyFunction(list)
+
+    @classmethod
+    def _create(cls, model_class, *args, parent: Category | None = None, **kwargs):
+        existing = model_class.objects.filter(slug=kwargs["slug"]).first()
+        if existing is not None:
+            return existing
+        node = model_class(*args, **kwargs)
+        if parent is None:
+            return model_class.objects.add_root(instance=node)
+        return model_class.objects.add_child(parent, instance=node)
 
 
 class VendorFactory(factory.django.DjangoModelFactory):
@@ -56,29 +69,9 @@ class IntentFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
 
 
-def renumber_regions() -> None:
-    """Pre-order numbering (the nested set) for whatever regions a test made."""
-    children: dict = {}
-    for region in Region.objects.order_by("code"):
-        children.setdefault(region.parent_id, []).append(region)
-    counter = 0
-
-    def number(region: Region) -> None:
-        nonlocal counter
-        counter += 1
-        region.lft = counter
-        for child in children.get(region.pk, []):
-            number(child)
-        counter += 1
-        region.rgt = counter
-        region.save(update_fields=["lft", "rgt"])
-
-    for root in children.get(None, []):
-        number(root)
-
-
 def region(code: str, parent: Region | None = None, name: str | None = None) -> Region:
-    """A region by ISO code, under ``parent``; the tree is renumbered after each new node."""
+    """A region by ISO code, under ``parent``; the tree is renumbered after each new node
+    (``intents.taxonomy.renumber_regions``, as ``load_regions`` numbers it)."""
     kind = Region.Kind.COUNTRY if parent is None else Region.Kind.SUBDIVISION
     node, created = Region.objects.get_or_create(
         code=code, defaults={"name": name or code, "kind": kind, "parent": parent}

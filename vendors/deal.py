@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db import transaction
@@ -42,6 +42,9 @@ from intents.services import close_intent
 from vendors.events import record_vendor_events
 from vendors.models import Bid, Vendor, VendorEvent
 from vendors.payloads import bid_for_vendor
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 IntentStatus = Intent.Status
 BidStatus = Bid.Status
@@ -110,7 +113,7 @@ def _close(intent: Intent, transition: str, *, reason: str = "") -> Intent:
 # The customer's transitions ----------------------------------------------------------------
 
 
-def _customer_bid(customer: Any, bid_id: UUID | str) -> tuple[Intent, Bid]:
+def _customer_bid(customer: User, bid_id: UUID | str) -> tuple[Intent, Bid]:
     """The bid on one of the customer's open requests, with that request locked."""
     intent_id = Bid.objects.filter(pk=bid_id, intent__customer=customer).values_list("intent_id", flat=True).first()
     if intent_id is None:
@@ -124,7 +127,7 @@ def _customer_bid(customer: Any, bid_id: UUID | str) -> tuple[Intent, Bid]:
 
 
 @transaction.atomic
-def accept_bid(*, customer: Any, bid_id: UUID | str) -> Intent:
+def accept_bid(*, customer: User, bid_id: UUID | str) -> Intent:
     """Accept one bid: the others are declined and the request closes to new bids."""
     intent, bid = _customer_bid(customer, bid_id)
     if not bid_may(bid, "accept"):
@@ -136,7 +139,7 @@ def accept_bid(*, customer: Any, bid_id: UUID | str) -> Intent:
 
 
 @transaction.atomic
-def decline_bid(*, customer: Any, bid_id: UUID | str) -> Bid:
+def decline_bid(*, customer: User, bid_id: UUID | str) -> Bid:
     """The customer turns one bid down; the request stays open for the others."""
     _intent, bid = _customer_bid(customer, bid_id)
     if not _move_bids([bid], "decline", now=timezone.now()):
@@ -145,7 +148,7 @@ def decline_bid(*, customer: Any, bid_id: UUID | str) -> Bid:
 
 
 @transaction.atomic
-def withdraw_intent(*, customer: Any, intent_id: UUID | str) -> Intent:
+def withdraw_intent(*, customer: User, intent_id: UUID | str) -> Intent:
     """The customer takes her request back; vendors are told."""
     intent = lock_intent(intent_id=intent_id, customer=customer)
     if intent is None:
@@ -170,7 +173,7 @@ def withdraw_bid(*, vendor: Vendor, bid: Bid) -> Bid:
 
 
 @transaction.atomic
-def remove_intent(*, moderator: Any, intent: Intent, reason: str) -> Intent:
+def remove_intent(*, moderator: User, intent: Intent, reason: str) -> Intent:
     """A moderator takes a request down; recorded in the audit log."""
     locked = lock_intent(intent_id=intent.pk)
     if locked is None:

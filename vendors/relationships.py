@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -19,6 +19,9 @@ from broker.core.errors import IntentClosed, NotFound
 from intents.selectors import customer_intent
 from vendors.events import replace_vendor_event
 from vendors.models import Bid, Block, IdentityReveal, Pseudonym, Vendor, VendorEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 MAX_PHONE = 40
 
@@ -63,7 +66,7 @@ def handles_for_vendor(*, vendor_id: int, customer_ids: Iterable[int]) -> dict[i
     )
 
 
-def block_vendor(*, customer: Any, vendor_id: int) -> Block:
+def block_vendor(*, customer: User, vendor_id: int) -> Block:
     """The customer refuses a vendor: none of her requests reach it again."""
     block, _ = Block.objects.get_or_create(customer=customer, vendor_id=vendor_id, blocked_by=Block.Side.CUSTOMER)
     return block
@@ -99,18 +102,18 @@ def identities_for_customer(*, customer_id: int) -> dict[int, dict[str, str]]:
     return {reveal.vendor_id: reveal.shared() for reveal in IdentityReveal.objects.filter(customer_id=customer_id)}
 
 
-def identities_shared_by(*, customer: Any) -> list[IdentityReveal]:
+def identities_shared_by(*, customer: User) -> list[IdentityReveal]:
     """Every identity the customer revealed, with its vendor."""
     return list(IdentityReveal.objects.filter(customer=customer).select_related("vendor"))
 
 
-def vendors_blocked_by(*, customer: Any) -> list[str]:
+def vendors_blocked_by(*, customer: User) -> list[str]:
     """The names of the vendors the customer blocked."""
     blocks = Block.objects.filter(customer=customer, blocked_by=Block.Side.CUSTOMER)
     return list(blocks.values_list("vendor__name", flat=True))
 
 
-def identity_shared_with(*, customer: Any, vendor_id: int) -> IdentityReveal | None:
+def identity_shared_with(*, customer: User, vendor_id: int) -> IdentityReveal | None:
     return IdentityReveal.objects.filter(customer=customer, vendor_id=vendor_id).first()
 
 
@@ -131,7 +134,7 @@ def _clean_identity(name: str, email: str, phone: str) -> dict[str, str]:
 
 
 @transaction.atomic
-def reveal_identity(*, customer: Any, intent_id: UUID | str, name: str, email: str, phone: str = "") -> IdentityReveal:
+def reveal_identity(*, customer: User, intent_id: UUID | str, name: str, email: str, phone: str = "") -> IdentityReveal:
     """After accepting a bid, the customer tells that vendor, and no other, who she is.
 
     Only what she typed is shared; the vendor gets an ``identity.revealed`` event and from then

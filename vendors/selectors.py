@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet, TextField
@@ -14,6 +14,9 @@ from django.db.models.functions import Cast
 from broker.core.errors import NotFound
 from intents.models import Category, Intent
 from vendors.models import Bid, Delivery, Message, Subscription, SubscriptionKey, Vendor
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # The inbox ---------------------------------------------------------------------------------
 
@@ -26,9 +29,8 @@ def vendor_inbox(
     if status:
         deliveries = deliveries.filter(intent__status=status)
     if category is not None:
-        deliveries = deliveries.filter(
-            Q(intent__category=category) | Q(intent__category__path__startswith=f"{category.path}/")
-        )
+        # The category and its descendants: treebeard's paths under the category's own.
+        deliveries = deliveries.filter(intent__category__path__startswith=category.path)
     if since is not None:
         deliveries = deliveries.filter(created_at__gte=since)
     return deliveries.order_by("-id")
@@ -179,12 +181,7 @@ def active_bid_counts(*, intent_ids: Iterable[UUID]) -> dict[UUID, int]:
     return {row["intent_id"]: row["n"] for row in rows}
 
 
-def bid_counts(*, intent_ids: Iterable[UUID]) -> dict[UUID, int]:
-    rows = Bid.objects.filter(intent_id__in=list(intent_ids)).values("intent_id").annotate(n=Count("id"))
-    return {row["intent_id"]: row["n"] for row in rows}
-
-
-def bids_received(*, customer: Any) -> QuerySet[Bid]:
+def bids_received(*, customer: User) -> QuerySet[Bid]:
     """Every bid on the customer's requests, oldest first, with its vendor."""
     return Bid.objects.filter(intent__customer=customer).select_related("vendor").order_by("created_at")
 
@@ -197,6 +194,6 @@ def thread(*, intent: Intent, vendor: Vendor) -> QuerySet[Message]:
     return Message.objects.filter(intent=intent, vendor=vendor).order_by("created_at", "id")
 
 
-def customer_messages(*, customer: Any) -> QuerySet[Message]:
+def customer_messages(*, customer: User) -> QuerySet[Message]:
     """Every message of the customer's threads, oldest first, with its vendor."""
     return Message.objects.filter(intent__customer=customer).select_related("vendor").order_by("created_at")

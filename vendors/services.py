@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -31,6 +31,9 @@ from vendors.models import ApiKey, Bid, BidRevision, Delivery, Subscription, Sub
 from vendors.relationships import ensure_pseudonyms
 from vendors.selectors import is_delivered
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 KEY_PREFIX = "ic_"
 MAX_KEYWORDS = 50
 MAX_SUBSCRIPTION_KEYS = 20_000
@@ -39,7 +42,7 @@ MAX_SUBSCRIPTION_KEYS = 20_000
 # Vendors and keys ------------------------------------------------------------------------
 
 
-def create_vendor(*, name: str, contact_email: str, approve: bool = False, actor=None) -> Vendor:
+def create_vendor(*, name: str, contact_email: str, approve: bool = False, actor: User | None = None) -> Vendor:
     vendor = Vendor.objects.create(name=name, contact_email=contact_email)
     record_audit(actor=actor, action="vendor.created", target=vendor)
     if approve:
@@ -47,7 +50,7 @@ def create_vendor(*, name: str, contact_email: str, approve: bool = False, actor
     return vendor
 
 
-def approve_vendor(*, vendor: Vendor, actor=None) -> Vendor:
+def approve_vendor(*, vendor: Vendor, actor: User | None = None) -> Vendor:
     vendor.status = Vendor.Status.APPROVED
     vendor.approved_at = vendor.approved_at or timezone.now()
     vendor.save(update_fields=["status", "approved_at"])
@@ -55,7 +58,7 @@ def approve_vendor(*, vendor: Vendor, actor=None) -> Vendor:
     return vendor
 
 
-def suspend_vendor(*, vendor: Vendor, actor=None, reason: str = "") -> Vendor:
+def suspend_vendor(*, vendor: Vendor, actor: User | None = None, reason: str = "") -> Vendor:
     vendor.status = Vendor.Status.SUSPENDED
     vendor.save(update_fields=["status"])
     record_audit(actor=actor, action="vendor.suspended", target=vendor, reason=reason)
@@ -182,7 +185,7 @@ SUBSCRIPTION_KEY_FIELDS = ("category_id", "stem", "region_lft")
 
 def subscription_key_rows(
     keywords: Iterable[str], language: str, category_ids: Iterable[int], region_lfts: Iterable[int]
-) -> list[tuple]:
+) -> list[tuple[int, str, int]]:
     """The index rows of a subscription as tuples of ``SUBSCRIPTION_KEY_FIELDS``: one per
     (category, region, keyword's index stem), or with an empty stem when it has no keywords."""
     stems = sorted({keyword_index_stem(k, language) for k in keywords}) or [""]
@@ -190,7 +193,9 @@ def subscription_key_rows(
     return [(category_id, stem, lft) for category_id in category_ids for lft in region_lfts for stem in stems]
 
 
-def subscription_keys(subscription: Subscription, categories: Iterable[Category], regions: Iterable[Region]):
+def subscription_keys(
+    subscription: Subscription, categories: Iterable[Category], regions: Iterable[Region]
+) -> list[SubscriptionKey]:
     rows = subscription_key_rows(
         subscription.keywords, subscription.language, [c.pk for c in categories], [r.lft for r in regions]
     )
@@ -201,7 +206,7 @@ def subscription_keys(subscription: Subscription, categories: Iterable[Category]
 
 
 def index_subscriptions(subscriptions: Iterable[Subscription]) -> int:
-    """Rebuild the inverted-index rows of ``subscriptions`` (see ``broker.matching``)."""
+    """Rebuild the inverted-index rows of ``subscriptions`` (see ``broker.pipeline.matching``)."""
     subscriptions = list(subscriptions)
     SubscriptionKey.objects.filter(subscription__in=subscriptions).delete()
     keys = []
@@ -264,7 +269,9 @@ def pass_intent(*, vendor: Vendor, intent_id: UUID) -> None:
 # Bids ------------------------------------------------------------------------------------
 
 
-def _clean_bid(intent: Intent, *, amount: Decimal, currency: str, offered_attributes: Any, valid_until) -> dict:
+def _clean_bid(
+    intent: Intent, *, amount: Decimal, currency: str, offered_attributes: Any, valid_until: datetime | None
+) -> dict[str, Any]:
     errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {}
     try:
@@ -299,7 +306,7 @@ def _deliverable_intent(vendor: Vendor, intent_id: UUID) -> Intent:
 def place_bid(
     *,
     vendor: Vendor,
-    intent_id,
+    intent_id: UUID,
     amount: Decimal,
     currency: str,
     message: str = "",

@@ -22,7 +22,7 @@ import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,6 +39,9 @@ from broker.core.bulk import filter_by_ids
 from broker.core.mail import email_after_commit
 from vendors.models import Vendor, VendorEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from vendors.payloads import envelope
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,7 @@ def check_url(url: str) -> None:
     except (socket.gaierror, UnicodeError):
         raise ValidationError({"url": "The host name does not resolve."}) from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not address.is_global or address.is_multicast:
             raise ValidationError({"url": "The URL must not point at a private, loopback or link-local address."})
 
@@ -134,8 +137,10 @@ def schedule_webhooks(*, kind: str, subject: str, vendor_ids: list[int]) -> None
         return
     events: dict[int, int] = {}
     with_endpoints = sorted({e.vendor_id for e in endpoints})
-    for queryset in filter_by_ids(VendorEvent.objects.filter(kind=kind, subject=subject), "vendor", with_endpoints):
-        events.update(queryset.values_list("vendor_id", "id"))
+    for vendor_events in filter_by_ids(
+        VendorEvent.objects.filter(kind=kind, subject=subject), "vendor", with_endpoints
+    ):
+        events.update(vendor_events.values_list("vendor_id", "id"))
     now = timezone.now()
     WebhookDelivery.objects.bulk_create(
         [
@@ -217,7 +222,9 @@ def attempt_delivery(delivery_id: int) -> bool | None:
 
 
 @transaction.atomic
-def _record_outcome(delivery: WebhookDelivery, *, succeeded: bool, status_code, error: str, latency_ms: int) -> None:
+def _record_outcome(
+    delivery: WebhookDelivery, *, succeeded: bool, status_code: int | None, error: str, latency_ms: int
+) -> None:
     WebhookAttempt.objects.create(
         delivery=delivery, response_status=status_code, latency_ms=latency_ms, error=error, succeeded=succeeded
     )
@@ -247,7 +254,7 @@ def _disable_if_failing(delivery: WebhookDelivery) -> None:
     disable_endpoint(endpoint=endpoint, reason="every delivery failed for about three days")
 
 
-def disable_endpoint(*, endpoint: WebhookEndpoint, reason: str, actor: Any = None) -> None:
+def disable_endpoint(*, endpoint: WebhookEndpoint, reason: str, actor: User | None = None) -> None:
     endpoint.active = False
     endpoint.disabled_at = timezone.now()
     endpoint.disabled_reason = reason[:200]

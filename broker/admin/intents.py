@@ -1,39 +1,75 @@
 """Admin for the customer side: the taxonomy, and customers' requests (removed only through the
 deal, with a reason)."""
 
+from typing import TYPE_CHECKING, Any, TypedDict
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
+from django.http import HttpRequest
 from django.shortcuts import render
 
 from intents.attributes import validate_schema
 from intents.models import Category, Intent, Region
 from vendors.deal import remove_intent
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class BidTotal(TypedDict):
+    """What ``IntentAdmin.get_queryset`` annotates."""
+
+    bid_total: int
+
 
 class CategoryForm(forms.ModelForm):
+    """``parent`` is not a column (the tree is treebeard's): saving adds the category below it,
+    or moves it there with its descendants (``Category.save``)."""
+
+    parent = forms.ModelChoiceField(queryset=Category.objects.order_by("path"), required=False)
+
     class Meta:
         model = Category
-        fields = ["parent", "slug", "name", "attributes"]
+        fields = ["slug", "name", "attributes"]
+
+    field_order = ["parent", "slug", "name", "attributes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["parent"].initial = self.instance.parent
 
     def clean_attributes(self):
         return validate_schema(self.cleaned_data["attributes"])
 
     def clean_parent(self):
         parent = self.cleaned_data["parent"]
-        if parent is not None and self.instance.pk and self.instance.pk in parent.ancestor_ids:
+        if parent is not None and self.instance.pk and parent.path.startswith(self.instance.path):
             raise forms.ValidationError("A category cannot be moved below itself or its own descendants.")
         return parent
+
+    def save(self, commit: bool = True) -> Category:
+        self.instance.parent = self.cleaned_data["parent"]
+        return super().save(commit)
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     form = CategoryForm
     list_display = ["name", "slug", "parent", "path", "attribute_count"]
-    list_select_related = ["parent"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["path"]
+    readonly_fields = ["path", "depth", "numchild"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
+        return obj is None or not obj.numchild  # a category with subcategories is kept (Category.delete)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete would take whole subtrees with it
+        return actions
 
     @admin.display(description="attributes")
     def attribute_count(self, category: Category) -> int:
@@ -89,7 +125,7 @@ class IntentAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(bid_total=Count("bids"))
 
     @admin.display(description="bids", ordering="bid_total")
-    def bid_count(self, intent: Intent) -> int:
+    def bid_count(self, intent: "WithAnnotations[Intent, BidTotal]") -> int:
         return intent.bid_total
 
     def has_add_permission(self, request) -> bool:
@@ -112,6 +148,6 @@ class IntentAdmin(admin.ModelAdmin):
                 "form": form,
                 "intents": queryset,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
             },
         )

@@ -63,14 +63,17 @@ class VendorAdmin(admin.ModelAdmin):
         self.message_user(request, f"Suspended {queryset.count()} vendor(s).", messages.WARNING)
 
 
+API_KEY_FIELDS = ("vendor", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["prefix", "vendor", "name", "created_at", "last_used_at", "revoked_at"]
     list_select_related = ["vendor"]
     list_filter = ["revoked_at"]
     search_fields = ["prefix", "vendor__name"]
-    fields = ["vendor", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    fields = API_KEY_FIELDS
+    readonly_fields = API_KEY_FIELDS
     actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:

@@ -2,7 +2,7 @@ from rest_framework.pagination import CursorPagination
 
 
 class NewestFirstCursorPagination(CursorPagination):
-    ordering = "-created_at"
+    ordering: str | tuple[str, ...] = "-created_at"
     page_size_query_param = "page_size"
     max_page_size = 200
 
@@ -16,4 +16,4 @@ class IdCursorPagination(NewestFirstCursorPagination):
 class OldestFirstCursorPagination(NewestFirstCursorPagination):
     """For the event log: in the order the events happened."""
 
-    ordering = "id"
+    ordering: str | tuple[str, ...] = "id"

@@ -1,6 +1,8 @@
 """Input serializers parse; output serializers document the payloads of ``vendors.payloads`` and
 ``broker.pipeline.vendor_view``."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from intents.models import Category, Region
@@ -77,15 +79,29 @@ class MeOutput(serializers.Serializer):
 
 
 class CategoryOutput(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # A field named "parent": the stubs see Field.parent (the enclosing serializer), but the
+    # serializer metaclass moves declared fields into _declared_fields, so nothing clashes.
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]
 
     class Meta:
         model = Category
         fields = ["id", "slug", "name", "parent", "attributes"]
 
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_parent(self, category: Category) -> str | None:
+        """The parent's slug: from the view's path -> slug map of the whole taxonomy when it
+        gives one (``category_slugs``), else from one query."""
+        slugs = self.context.get("category_slugs")
+        if slugs is not None:
+            return slugs.get(category.parent_path)
+        parent = category.parent
+        return parent.slug if parent is not None else None
+
 
 class RegionOutput(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent: serializers.SlugRelatedField[Region] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="code", read_only=True
+    )  # the stubs see Field.parent; declared fields go to _declared_fields (as above)
 
     class Meta:
         model = Region

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC
+from typing import cast
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,9 +25,15 @@ from reputation.selectors import vendor_reputation
 from reputation.services import rate
 from vendors import deal, selectors, services, threads, webhooks
 from vendors.events import vendor_events
-from vendors.models import Bid, Delivery, Message, Subscription, VendorEvent, WebhookAttempt, WebhookEndpoint
+from vendors.models import Bid, Delivery, Message, Subscription, Vendor, VendorEvent, WebhookAttempt, WebhookEndpoint
 from vendors.payloads import bid_for_vendor, message_for_vendor
 from vendors.relationships import block_customer, handles_for_vendor
+
+
+def _vendor(request: Request) -> Vendor:
+    """The caller: ``VendorKeyAuthentication`` puts the Vendor in ``request.user``, and the
+    default permission (``IsApprovedVendor``, an ``IsVendor``) lets nobody else through."""
+    return cast(Vendor, request.user)
 
 
 class MeView(APIView):
@@ -49,8 +56,15 @@ class MeView(APIView):
 
 class CategoryList(generics.ListAPIView):
     serializer_class = s.CategoryOutput
-    queryset = Category.objects.select_related("parent")
+    queryset = Category.objects.order_by("path")
     pagination_class = None  # a taxonomy of a few hundred nodes; one page is what clients want
+
+    def get_serializer_context(self):
+        # Each category's parent is the one at its path less one step: one query for them all.
+        return {
+            **super().get_serializer_context(),
+            "category_slugs": dict(Category.objects.values_list("path", "slug")),
+        }
 
 
 class RegionFilter(filters.FilterSet):
@@ -83,14 +97,14 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self):
-        return Subscription.objects.filter(vendor=self.request.user).prefetch_related("categories", "regions")
+        return Subscription.objects.filter(vendor=_vendor(self.request)).prefetch_related("categories", "regions")
 
     def perform_create(self, serializer):
-        serializer.instance = services.save_subscription(vendor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.save_subscription(vendor=_vendor(self.request), **serializer.validated_data)
 
     def perform_update(self, serializer):
         serializer.instance = services.save_subscription(
-            vendor=self.request.user, subscription=serializer.instance, **serializer.validated_data
+            vendor=_vendor(self.request), subscription=serializer.instance, **serializer.validated_data
         )
 
     def perform_destroy(self, instance):
@@ -120,7 +134,7 @@ class InboxFilter(filters.FilterSet):
         category = Category.objects.filter(slug=value).first()
         if category is None:
             return queryset.none()
-        return queryset.filter(Q(intent__category=category) | Q(intent__category__path__startswith=f"{category.path}/"))
+        return queryset.filter(intent__category__path__startswith=category.path)  # with its descendants
 
 
 class MessagePagination(OldestFirstCursorPagination):
@@ -136,11 +150,12 @@ class IntentViewSet(viewsets.GenericViewSet):
     lookup_value_converter = "uuid"
 
     def get_queryset(self):
-        return selectors.vendor_inbox(vendor=self.request.user)
+        return selectors.vendor_inbox(vendor=_vendor(self.request))
 
     @extend_schema(responses=s.IntentOutput(many=True))
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None  # pagination_class is set
         views = intents_for_vendor(vendor_id=request.user.pk, intents=[d.intent for d in page])
         return self.get_paginated_response(views)
 
@@ -173,6 +188,7 @@ class IntentViewSet(viewsets.GenericViewSet):
             )
             return Response(message_for_vendor(message, handle=handle), status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(selectors.thread(intent=intent, vendor=request.user))
+        assert page is not None  # pagination_class is set
         return self.get_paginated_response([message_for_vendor(m, handle=handle) for m in page])
 
     @extend_schema(request=None, responses={204: None})
@@ -202,11 +218,12 @@ class BidViewSet(viewsets.GenericViewSet):
     lookup_value_converter = "uuid"
 
     def get_queryset(self):
-        return selectors.vendor_bids(vendor=self.request.user)
+        return selectors.vendor_bids(vendor=_vendor(self.request))
 
     @extend_schema(responses=s.BidOutput(many=True))
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None  # the default pagination applies
         return self.get_paginated_response([bid_for_vendor(bid) for bid in page])
 
     @extend_schema(
@@ -262,7 +279,7 @@ class EventList(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no vendor
             return VendorEvent.objects.none()
-        return vendor_events(vendor_id=self.request.user.pk)
+        return vendor_events(vendor_id=_vendor(self.request).pk)
 
 
 class WebhookEndpointViewSet(
@@ -272,7 +289,7 @@ class WebhookEndpointViewSet(
     lookup_value_converter = "uuid"
 
     def get_queryset(self):
-        return WebhookEndpoint.objects.filter(vendor=self.request.user)
+        return WebhookEndpoint.objects.filter(vendor=_vendor(self.request))
 
     @extend_schema(request=s.WebhookEndpointInput, responses={201: s.WebhookEndpointCreated})
     def create(self, request):

@@ -4,23 +4,32 @@ and inserting while skipping rows that already exist. Hand-written because the O
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import psycopg
 from django.conf import settings
 from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 CHUNK = 5000
 
+_T = TypeVar("_T")
+_M = TypeVar("_M", bound=models.Model)
+# A row of Python values for the columns being inserted, in order.
+Row = tuple[object, ...]
+if TYPE_CHECKING:
+    _Field: TypeAlias = models.Field[Any, Any]
 
-def _chunks(items: list, size: int = CHUNK):
+
+def _chunks(items: list[_T], size: int = CHUNK) -> Iterator[list[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def filter_by_ids(queryset: QuerySet, field: str, ids: Sequence) -> list[QuerySet]:
+def filter_by_ids(queryset: QuerySet[_M], field: str, ids: Iterable[object]) -> list[QuerySet[_M]]:
     """``queryset`` narrowed to rows whose ``field`` is one of ``ids``, as querysets to read in
     turn: one on PostgreSQL (``= ANY(array)``, a single parameter however many ids; an IN list
     of 10,000 placeholders costs more to build and parse than to run), chunks elsewhere."""
@@ -29,14 +38,14 @@ def filter_by_ids(queryset: QuerySet, field: str, ids: Sequence) -> list[QuerySe
         return []
     connection = connections[queryset.db]
     if connection.vendor == "postgresql":
-        opts = queryset.model._meta
-        column = f"{connection.ops.quote_name(opts.db_table)}.{connection.ops.quote_name(opts.get_field(field).column)}"
+        quote = connection.ops.quote_name
+        column = f"{quote(queryset.model._meta.db_table)}.{quote(_column(_column_field(queryset.model, field)))}"
         in_ids = RawSQL(f"{column} = ANY(%s)", (ids,), output_field=models.BooleanField())  # noqa: S611 (ids are a parameter)
         return [queryset.filter(in_ids)]
     return [queryset.filter(**{f"{field}__in": chunk}) for chunk in _chunks(ids)]
 
 
-def insert_ignoring_conflicts(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> int:
+def insert_ignoring_conflicts(model: type[models.Model], fields: Sequence[str], rows: Sequence[Row]) -> int:
     """Insert ``rows`` (values for ``fields``, in order), skipping any row that would break a
     unique constraint. Returns how many rows were inserted.
 
@@ -50,22 +59,44 @@ def insert_ignoring_conflicts(model: type[models.Model], fields: Sequence[str], 
     if not rows:
         return 0
     connection = connections[router.db_for_write(model)]
-    targets = [model._meta.get_field(name) for name in fields]
+    targets = [_column_field(model, name) for name in fields]
     if connection.vendor == "postgresql":
         return _insert_unnest(connection, model, targets, rows)
     return _insert_values(connection, model, targets, rows)
 
 
-def _insert_unnest(connection, model, targets, rows) -> int:
+def _column_field(model: type[models.Model], name: str) -> _Field:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
+def _column(field: _Field) -> str:
+    if field.column is None:
+        raise TypeError(f"{field} has no column")
+    return field.column
+
+
+def _target(field: _Field) -> _Field:
+    """The field whose database form a value takes: a foreign key's target, else the field."""
+    return field.target_field if isinstance(field, models.ForeignKey) else field
+
+
+def _insert_unnest(
+    connection: BaseDatabaseWrapper, model: type[models.Model], targets: list[_Field], rows: Sequence[Row]
+) -> int:
     quote = connection.ops.quote_name
     columns = list(zip(*rows, strict=True))
     # A column holding one value in every row (the intent, the time) goes once, as a scalar.
     constant = [all(value == values[0] for value in values) for values in columns]
     if all(constant):
         constant[0] = False
-    scalars, arrays, select = [], [], []
+    scalars: list[object] = []
+    arrays: list[tuple[str, list[object]]] = []
+    select: list[str] = []
     for field, values, same in zip(targets, columns, constant, strict=True):
-        db_type = field.db_type(connection).split("(")[0]
+        db_type = (field.db_type(connection) or "").split("(")[0]
         if same:
             select.append(f"%b::{db_type}")
             scalars.append(values[0])
@@ -73,7 +104,7 @@ def _insert_unnest(connection, model, targets, rows) -> int:
             select.append(f"u.c{len(arrays)}")
             arrays.append((db_type, list(values)))
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in targets)}) "  # noqa: S608
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(_column(field)) for field in targets)}) "  # noqa: S608
         f"SELECT {', '.join(select)} FROM unnest({', '.join(f'%b::{db_type}[]' for db_type, _ in arrays)}) "
         f"AS u({', '.join(f'c{n}' for n in range(len(arrays)))}) ON CONFLICT DO NOTHING"
     )
@@ -83,12 +114,11 @@ def _insert_unnest(connection, model, targets, rows) -> int:
         return max(cursor.rowcount, 0)
 
 
-def _insert_values(connection, model, targets, rows) -> int:
-    plain = models.AutoField | models.IntegerField | models.CharField | models.JSONField
-    adapters = [
-        None if isinstance(field.target_field if field.is_relation else field, plain) else _adapter(field, connection)
-        for field in targets
-    ]
+def _insert_values(
+    connection: BaseDatabaseWrapper, model: type[models.Model], targets: list[_Field], rows: Sequence[Row]
+) -> int:
+    plain = (models.AutoField, models.IntegerField, models.CharField, models.JSONField)
+    adapters = [None if isinstance(_target(field), plain) else _adapter(field, connection) for field in targets]
     if any(adapters):
         rows = [
             tuple(value if adapt is None else adapt(value) for adapt, value in zip(adapters, row, strict=True))
@@ -98,28 +128,29 @@ def _insert_values(connection, model, targets, rows) -> int:
     if connection.features.max_query_params:
         batch_size = max(1, min(batch_size, connection.features.max_query_params // len(targets)))
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in targets)
+    columns = ", ".join(quote(_column(field)) for field in targets)
     placeholder = "(" + ", ".join(["%s"] * len(targets)) + ")"
     inserted = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
             values = ", ".join([placeholder] * len(batch))
+            params: list[Any] = [value for row in batch for value in row]  # any field's database value
             cursor.execute(
                 f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values} ON CONFLICT DO NOTHING",  # noqa: S608
-                [value for row in batch for value in row],
+                params,
             )
             inserted += max(cursor.rowcount, 0)
     return inserted
 
 
-def _adapter(field: models.Field, connection):
+def _adapter(field: _Field, connection: BaseDatabaseWrapper) -> Callable[[object], object]:
     """``field``'s database form of a value (a UUID as text on SQLite, ...), remembering the last
     one: a column often repeats one value (the intent, the time)."""
-    target = field.target_field if field.is_relation else field
-    last: list = [object(), None]
+    target = _target(field)
+    last: list[object] = [object(), None]
 
-    def adapt(value):
+    def adapt(value: object) -> object:
         if value is not last[0]:
             last[0], last[1] = value, target.get_db_prep_save(value, connection)
         return last[1]

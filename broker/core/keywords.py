@@ -8,7 +8,9 @@ lower-casing, which still makes matching case-insensitive.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Protocol
 
 import pycountry
 import snowballstemmer
@@ -17,12 +19,19 @@ WORD = re.compile(r"\w+", re.UNICODE)
 MAX_STEM = 64
 
 
+class Stemmer(Protocol):
+    """The part of a ``snowballstemmer`` stemmer used here (the package has no type information)."""
+
+    def stemWords(self, words: Sequence[str]) -> list[str]: ...  # noqa: N802 (the package's name)
+
+
 @lru_cache(maxsize=64)
-def _stemmer(language: str):
+def _stemmer(language: str) -> Stemmer | None:
     record = pycountry.languages.get(alpha_2=language.split("-")[0].lower()) if language else None
     name = record.name.lower() if record else ""
     if name in snowballstemmer.algorithms():
-        return snowballstemmer.stemmer(name)
+        stemmer: Stemmer = snowballstemmer.stemmer(name)
+        return stemmer
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -15,9 +16,23 @@ from intents.models import Category, Region
 from vendors.models import Vendor
 from vendors.services import authenticate_key, create_vendor, issue_api_key, save_subscription
 
+
+class DemoSubscription(TypedDict):
+    name: str
+    categories: list[str]
+    regions: list[str]
+    attribute_filters: NotRequired[dict[str, Any]]
+
+
+class DemoVendor(TypedDict):
+    name: str
+    email: str
+    subscription: DemoSubscription
+
+
 CUSTOMER = ("customer@demo.intentcast", "demo-customer-pass")
 ADMIN = ("admin@demo.intentcast", "demo-admin-pass")
-VENDORS = [
+VENDORS: list[DemoVendor] = [
     {
         "name": "Britannia Motors",
         "email": "sales@britannia-motors.example",
@@ -68,8 +83,8 @@ def seed_person(login: tuple[str, str], *, username: str, admin: bool) -> None:
 
 def seed_vendors() -> dict[str, str]:
     """The demo vendors, approved and subscribed; returns a working API key for each, by name."""
-    known = json.loads(keys_path().read_text()) if keys_path().exists() else {}
-    keys = {}
+    known: dict[str, str] = json.loads(keys_path().read_text()) if keys_path().exists() else {}
+    keys: dict[str, str] = {}
     for spec in VENDORS:
         vendor = Vendor.objects.filter(name=spec["name"]).first()
         if vendor is None:
@@ -84,7 +99,7 @@ def seed_vendors() -> dict[str, str]:
             )
         key = known.get(spec["name"])
         api_key = authenticate_key(key) if key else None
-        if api_key is None or api_key.vendor_id != vendor.pk:
+        if key is None or api_key is None or api_key.vendor_id != vendor.pk:
             _, key = issue_api_key(vendor=vendor, name="demo bot")
         keys[spec["name"]] = key
     return keys

@@ -12,9 +12,10 @@ checked on the candidates. The same code runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -79,7 +80,7 @@ def candidate_subscriptions(keys: IntentKeys) -> Iterator[dict[str, Any]]:
         yield sub
 
 
-def _json(text: str | None):
+def _json(text: str | None) -> Any:
     if text == "[]":
         return []
     if text == "{}":
@@ -94,17 +95,17 @@ def keyword_stem_set(keyword: str, language: str) -> frozenset[str]:
     return frozenset(keyword_stems(keyword, language))
 
 
-def keywords_admit(subscription: dict, stems: frozenset[str]) -> bool:
+def keywords_admit(subscription: Mapping[str, Any], stems: frozenset[str]) -> bool:
     keywords = subscription["keywords"]
     if not keywords:
         return True
     return any(keyword_stem_set(keyword, subscription["language"]) <= stems for keyword in keywords)
 
 
-def budget_admits(subscription: dict, intent: Intent) -> bool:
+def budget_admits(subscription: Mapping[str, Any], intent: Intent) -> bool:
     """The intent's budget is at least the minimum, where both are set. Amounts in different
     currencies are not compared (the broker holds no exchange rates), so they do not exclude."""
-    minimum = subscription["min_budget"]
+    minimum: Decimal | None = subscription["min_budget"]
     if minimum is None or intent.budget_max is None:
         return True
     if subscription["min_budget_currency"] and subscription["min_budget_currency"] != intent.currency:

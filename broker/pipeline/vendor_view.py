@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from intents.models import Intent
-from reputation.selectors import customer_reputation, customer_reputations
+from reputation.selectors import CustomerReputation, customer_reputation, customer_reputations
 from vendors.models import Bid
 from vendors.payloads import bid_for_vendor, money
 from vendors.relationships import (
@@ -30,7 +30,7 @@ def intent_for_vendor(
     intent: Intent,
     *,
     handle: str,
-    customer_reputation: dict[str, Any],
+    customer_reputation: CustomerReputation,
     bid: Bid | None = None,
     identity: dict[str, str] | None = None,
 ) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -43,8 +44,8 @@ class ChooseForm(AccessibleForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "Choose a category")] + category_choices()
-        self.fields["country"].choices = country_choices()
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", "Choose a category"), *category_choices()]
+        cast(forms.ChoiceField, self.fields["country"]).choices = country_choices()
         self.fields["country"].initial = "GB"
 
     def clean_category(self) -> Category:
@@ -154,10 +155,10 @@ class IntentForm(AccessibleForm):
         self.country = country
         self.schema = category_schema(category)
         areas = Region.objects.filter(lft__gt=country.lft, rgt__lt=country.rgt).order_by("name")
-        self.fields["region"].choices = [(country.code, f"Anywhere in {country.name}")] + [
+        cast(forms.ChoiceField, self.fields["region"]).choices = [(country.code, f"Anywhere in {country.name}")] + [
             (r.code, r.name) for r in areas
         ]
-        self.fields["currency"].choices = currency_choices()
+        cast(forms.ChoiceField, self.fields["currency"]).choices = currency_choices()
         self.fields["expires_on"].initial = (timezone.localdate() + timedelta(days=14)).isoformat()
         for definition in self.schema:
             self.fields[ATTRIBUTE_PREFIX + definition["name"]] = attribute_field(definition)
@@ -179,7 +180,7 @@ class IntentForm(AccessibleForm):
         expires_at = None
         if data.get("expires_on"):
             expires_at = timezone.make_aware(
-                timezone.datetime.combine(data["expires_on"], timezone.datetime.max.time().replace(microsecond=0))
+                datetime.combine(data["expires_on"], datetime.max.time().replace(microsecond=0))
             )
         return {
             "title": data["title"],

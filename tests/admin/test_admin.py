@@ -1,10 +1,11 @@
 import pytest
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import ProtectedError
 from django.urls import reverse
 
 from broker.models import AuditLog
-from intents.models import Intent
+from intents.models import Category, Intent
 from reputation.models import Rating
 from reputation.services import rate
 from tests.factories import VendorFactory
@@ -159,3 +160,20 @@ def test_category_cannot_move_below_itself(admin_client, categories):
     assert "cannot be moved below itself" in response.content.decode()
     vehicles.refresh_from_db()
     assert vehicles.parent is None
+
+
+def test_a_category_with_subcategories_cannot_be_deleted(admin_client, categories):
+    vehicles = categories["vehicles"]
+    with pytest.raises(ProtectedError):
+        vehicles.delete()
+    assert Category.objects.filter(slug__in=["vehicles", "cars", "vans"]).count() == 3
+    response = admin_client.post(reverse("admin:intents_category_delete", args=[vehicles.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert Category.objects.filter(slug="vehicles").exists()
+
+
+def test_a_leaf_category_can_be_deleted_and_its_parent_keeps_the_rest(categories):
+    categories["vans"].delete()
+    vehicles = Category.objects.get(slug="vehicles")
+    assert [child.slug for child in Category.objects.get_children(vehicles)] == ["cars"]
+    assert vehicles.numchild == 1

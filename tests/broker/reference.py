@@ -24,7 +24,9 @@ def _ancestors(node, parent_of: dict) -> list:
 
 
 def reference_match(intent: Intent) -> set[int]:
-    category_parent = dict(Category.objects.values_list("pk", "parent_id"))
+    category_path = dict(Category.objects.values_list("pk", "path"))
+    category_at = {path: pk for pk, path in category_path.items()}
+    category_parent = {pk: category_at.get(path[: -Category.steplen]) for pk, path in category_path.items()}
     region_parent = dict(Region.objects.values_list("pk", "parent_id"))
     intent_categories = set(_ancestors(intent.category_id, category_parent))
     intent_regions = set(_ancestors(intent.region_id, region_parent))
