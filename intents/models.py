@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import ProtectedError
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
 
@@ -132,20 +136,38 @@ class Region(models.Model):
         return f"{self.name} ({self.code})"
 
 
+# The longest a request's details may be (the form, ``clean_intent`` and the database say so):
+# the text is stemmed for matching, so a request of any length would be a way to slow it down.
+MAX_DETAILS = 5000
+
+
 class Intent(models.Model):
     """A customer's request. Vendors never see ``customer``; they see a pairwise handle."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
-        ACCEPTED = "accepted", "Accepted"
+        ACCEPTED = "accepted", "Deal agreed"
+        COMPLETED = "completed", "Deal completed"
+        FELL_THROUGH = "fell_through", "Deal fell through"
         WITHDRAWN = "withdrawn", "Withdrawn"
         EXPIRED = "expired", "Expired"
         REMOVED = "removed", "Removed by a moderator"
 
+    class Format(models.TextChoices):
+        OPEN = "open", "Open: vendors see how many offers there are and the best price, and may improve theirs"
+        SEALED = "sealed", "Sealed: nobody sees any offer, you included, until your deadline"
+
+    class CloseReason(models.TextChoices):
+        WITHDRAWN = "withdrawn", "I changed my mind"
+        BOUGHT_ELSEWHERE = "bought_elsewhere", "I bought elsewhere"
+        NO_LONGER_NEEDED = "no_longer_needed", "I no longer need it"
+        EXPIRED = "expired", "It expired"
+        MODERATION = "moderation", "Removed by a moderator"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="intents")
     title = models.CharField(max_length=200)
-    details = models.TextField(blank=True)
+    details = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_DETAILS)])
     language = models.CharField(max_length=8, default="en")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="intents")
     attributes = models.JSONField(default=dict, blank=True)
@@ -160,11 +182,23 @@ class Intent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Why it closed without a deal (told to the vendors), and a moderator's words to her.
+    close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     removal_reason = models.TextField(blank=True)
+    format = models.CharField(max_length=8, choices=Format.choices, default=Format.OPEN)
+    # A sealed request's deadline: until then no offer is shown to anyone.
+    sealed_until = models.DateTimeField(null=True, blank=True)
+    # Counts her amendments; events about an amended request name the revision.
+    revision = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["customer", "-created_at"], name="intent_customer_newest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("details"), MAX_DETAILS), name="intent_details_max_length"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -172,3 +206,11 @@ class Intent(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    def is_sealed(self, now: datetime | None = None) -> bool:
+        """Whether offers are still hidden from everyone (a sealed request before its deadline)."""
+        return (
+            self.format == self.Format.SEALED
+            and self.sealed_until is not None
+            and (now or timezone.now()) < self.sealed_until
+        )

@@ -33,3 +33,24 @@ def vendor_wrote(*, intent: Intent, vendor_name: str) -> None:
         subject=f"{vendor_name} wrote about “{intent.title}”",
         body=f"{vendor_name} sent you a message about “{intent.title}”. Read and reply: {_request_url(intent)}\n",
     )
+
+
+def counter_answered(*, intent: Intent, vendor_name: str, revised: bool) -> None:
+    """Tell the customer how a vendor answered her request for a better offer."""
+    answer = "revised its offer" if revised else "will not change its offer"
+    email_after_commit(
+        to=intent.customer.email,
+        subject=f"{vendor_name} {answer} on “{intent.title}”",
+        body=f"You asked {vendor_name} for a better offer on “{intent.title}”; it {answer}. "
+        f"See the offers: {_request_url(intent)}\n",
+    )
+
+
+def request_removed(*, intent: Intent) -> None:
+    """Tell the customer a moderator removed her request, and why."""
+    email_after_commit(
+        to=intent.customer.email,
+        subject=f"Your request “{intent.title}” was removed",
+        body=f"A moderator removed your request “{intent.title}”.\n\nThe reason: {intent.removal_reason}\n\n"
+        f"Its offers were withdrawn and the vendors were told. {_request_url(intent)}\n",
+    )

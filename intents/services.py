@@ -3,19 +3,21 @@ follow which is the deal's rule (``vendors.deal``), which calls ``close_intent``
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from broker.core.errors import prefixed_errors
+from broker.core.errors import IntentClosed, NotFound, prefixed_errors
 from broker.core.money import clean_currency
 from broker.core.outbox import record_event
 from intents.attributes import clean_attributes
-from intents.models import Category, Intent, Region
+from intents.models import MAX_DETAILS, Category, Intent, Region
 from intents.taxonomy import category_schema
 from intents.terms import clean_terms
 
@@ -24,7 +26,10 @@ if TYPE_CHECKING:
 
 INTENT_PUBLISHED = "intent.published"
 INTENT_CLOSED = "intent.closed"
+INTENT_AMENDED = "intent.amended"
 MAX_LIFETIME = timedelta(days=180)
+MIN_SEALED = timedelta(hours=1)
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
 
 
 def clean_intent(
@@ -37,12 +42,20 @@ def clean_intent(
     currency: str,
     terms: Any,
     expires_at: datetime | None,
+    details: str = "",
+    language: str = "en",
+    format: str = Intent.Format.OPEN,
+    sealed_until: datetime | None = None,
 ) -> dict[str, Any]:
     """Validate what a customer submits; one ``ValidationError`` keyed by field for it all."""
     errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {}
     if not (title or "").strip():
         errors["title"] = "Say in a few words what you want."
+    if len((details or "").strip()) > MAX_DETAILS:
+        errors["details"] = f"Keep the details to {MAX_DETAILS:,} characters at most."
+    if not LANGUAGE_CODE.fullmatch(language or "en"):
+        errors["language"] = "Choose a language such as en or pl."
     if category is None:
         errors["category"] = "Choose a category."
     else:
@@ -74,6 +87,19 @@ def clean_intent(
         errors["expires_at"] = "A request can stay open for at most 180 days."
     else:
         cleaned["expires_at"] = expires_at
+    if format not in Intent.Format.values:
+        errors["format"] = "Choose open or sealed offers."
+    elif format == Intent.Format.SEALED:
+        if sealed_until is None:
+            errors["sealed_until"] = "Choose when the sealed offers are opened."
+        elif sealed_until <= now + MIN_SEALED:
+            errors["sealed_until"] = "Give vendors at least an hour: choose a later time."
+        elif sealed_until > cleaned.get("expires_at", now + MAX_LIFETIME):
+            errors["sealed_until"] = "Open the offers before the request closes."
+        else:
+            cleaned["sealed_until"] = sealed_until
+    cleaned["format"] = format
+    cleaned.setdefault("sealed_until", None)
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -93,9 +119,12 @@ def publish_intent(
     terms: Any = None,
     expires_at: datetime | None = None,
     language: str = "en",
+    format: str = Intent.Format.OPEN,
+    sealed_until: datetime | None = None,
 ) -> Intent:
     """Save the intent and its ``intent.published`` outbox event in one transaction; the
-    pipeline casts it to matching vendors after commit."""
+    pipeline casts it to matching vendors after commit. ``format`` is open (vendors see how many
+    offers there are and the best price) or sealed (nobody sees any until ``sealed_until``)."""
     cleaned = clean_intent(
         title=title,
         category=category,
@@ -105,6 +134,10 @@ def publish_intent(
         currency=currency,
         terms=terms,
         expires_at=expires_at,
+        details=details,
+        language=language,
+        format=format,
+        sealed_until=sealed_until,
     )
     assert category is not None and region is not None  # clean_intent refuses a missing one
     intent = Intent.objects.create(
@@ -121,17 +154,58 @@ def publish_intent(
     return intent
 
 
-def close_intent(intent: Intent, *, status: str, reason: str = "") -> Intent:
-    """Write a closed request's new status, and record ``intent.closed`` in the outbox when it
-    was open (the pipeline then tells every vendor that has it). The caller holds the row lock
-    and has checked the transition (``vendors.deal``, where the deal's rules live)."""
+def close_intent(intent: Intent, *, status: str, close_reason: str = "", removal_reason: str = "") -> Intent:
+    """Write a request's new status (and why it closed), and record ``intent.closed`` in the
+    outbox when it closes without a deal (the pipeline then tells every vendor that has it). The
+    caller holds the row lock and has checked the transition (``vendors.deal``, where the deal's
+    rules live)."""
     was_open = intent.is_open
     intent.status = status
-    if reason:
-        intent.removal_reason = reason
+    intent.close_reason = close_reason or intent.close_reason
+    intent.removal_reason = removal_reason or intent.removal_reason
     if was_open:
         intent.closed_at = timezone.now()
-    intent.save(update_fields=["status", "closed_at", "removal_reason", "updated_at"])
+    intent.save(update_fields=["status", "closed_at", "close_reason", "removal_reason", "updated_at"])
     if was_open and status != Intent.Status.ACCEPTED:
         record_event(INTENT_CLOSED, {"intent_id": str(intent.pk)})
+    return intent
+
+
+@transaction.atomic
+def amend_intent(
+    *,
+    customer: User,
+    intent_id: UUID | str,
+    details: str,
+    attributes: Any,
+    budget_max: Decimal | None,
+) -> Intent:
+    """She changes an open request's details, attributes or budget. The change is recorded with
+    a new revision and ``intent.amended`` in the outbox: the pipeline matches it again, tells the
+    vendors that still match (``intent.updated``), reaches newly matching ones and withdraws it
+    from those that no longer match."""
+    intent = Intent.objects.select_for_update().filter(pk=intent_id, customer=customer).first()
+    if intent is None:
+        raise NotFound("No such request.")
+    if not intent.is_open:
+        raise IntentClosed(f"This request is {intent.get_status_display().lower()}; it can no longer change.")
+    cleaned = clean_intent(
+        title=intent.title,
+        category=intent.category,
+        region=intent.region,
+        attributes=attributes,
+        budget_max=budget_max,
+        currency=intent.currency or "",
+        terms=intent.terms,
+        expires_at=intent.expires_at,
+        details=details,
+        language=intent.language,  # the format and its deadline do not change
+    )
+    intent.details = (details or "").strip()
+    intent.attributes = cleaned["attributes"]
+    intent.budget_max = budget_max
+    intent.currency = cleaned["currency"] or intent.currency
+    intent.revision += 1
+    intent.save(update_fields=["details", "attributes", "budget_max", "currency", "revision", "updated_at"])
+    record_event(INTENT_AMENDED, {"intent_id": str(intent.pk), "revision": intent.revision})
     return intent

@@ -8,6 +8,42 @@ from django.db import transaction
 from intents.attributes import validate_schema
 from intents.models import Category
 
+# Models by make: a model must belong to the make she chose (``depends_on``). Every make of the
+# vehicles' list has one, so no make is left without models to choose from.
+MODELS_BY_MAKE: dict[str, list[str]] = {
+    "Audi": ["A1", "A3", "A4", "A6", "Q2", "Q3", "Q5"],
+    "BMW": ["1 Series", "2 Series", "3 Series", "5 Series", "X1", "X3"],
+    "Citroën": ["C1", "C3", "C4", "Berlingo"],
+    "Fiat": ["500", "Panda", "Tipo", "Ducato"],
+    "Ford": ["Fiesta", "Focus", "Puma", "Kuga", "Mondeo", "Ka", "Transit", "Transit Custom"],
+    "Honda": ["Jazz", "Civic", "HR-V", "CR-V", "CB500F", "CBR650R"],
+    "Hyundai": ["i10", "i20", "i30", "Tucson", "Kona"],
+    "Kia": ["Picanto", "Rio", "Ceed", "Sportage", "Niro"],
+    "Mazda": ["Mazda2", "Mazda3", "CX-3", "CX-5", "MX-5"],
+    "Mercedes-Benz": ["A-Class", "C-Class", "E-Class", "GLA", "Sprinter", "Vito"],
+    "Nissan": ["Micra", "Juke", "Qashqai", "Leaf"],
+    "Peugeot": ["108", "208", "308", "2008", "3008", "Partner"],
+    "Renault": ["Clio", "Captur", "Megane", "Zoe", "Trafic"],
+    "Skoda": ["Citigo", "Fabia", "Octavia", "Superb", "Karoq"],
+    "Toyota": ["Yaris", "Aygo", "Corolla", "Auris", "C-HR", "RAV4", "Prius", "Hilux"],
+    "Vauxhall": ["Corsa", "Astra", "Mokka", "Insignia", "Vivaro"],
+    "Volkswagen": ["Polo", "Golf", "up!", "T-Roc", "Tiguan", "Passat", "Transporter", "Caddy"],
+    "Volvo": ["V40", "XC40", "XC60", "V60", "XC90"],
+}
+
+# Trims by model, for the models whose trims are listed; any trim goes with the others.
+TRIMS_BY_MODEL: dict[str, list[str]] = {
+    "Yaris": ["T2", "T3", "TR", "T Spirit", "SR", "Icon", "Design", "Excel", "GR Sport"],
+    "Aygo": ["x", "x-play", "x-trend", "x-clusiv"],
+    "Corolla": ["Icon", "Design", "Excel", "GR Sport"],
+    "Fiesta": ["Style", "Zetec", "Titanium", "ST-Line", "Vignale", "ST"],
+    "Focus": ["Style", "Zetec", "Titanium", "ST-Line", "ST"],
+    "Golf": ["S", "SE", "Match", "GT", "GTI", "GTD", "R"],
+    "Polo": ["S", "SE", "Match", "Beats", "GTI"],
+    "Jazz": ["S", "SE", "EX", "Sport"],
+    "Civic": ["S", "SE", "SR", "EX", "Sport", "Type R"],
+}
+
 CONDITION = {"name": "condition", "label": "Condition", "type": "enum", "choices": ["new", "used", "refurbished"]}
 
 TREE: list[dict] = [
@@ -40,9 +76,16 @@ TREE: list[dict] = [
                     "Volvo",
                 ],
             },
-            {"name": "model", "label": "Model", "type": "text"},
-            {"name": "year", "label": "Year of registration", "type": "range"},
-            {"name": "mileage", "label": "Mileage, at most", "type": "number", "unit": "mi"},
+            {"name": "model", "label": "Model", "type": "enum", "depends_on": "make", "choices_by": MODELS_BY_MAKE},
+            {"name": "year", "label": "Year of registration", "type": "range", "min": 1950, "max": "next_year"},
+            {
+                "name": "mileage",
+                "label": "Mileage",
+                "type": "number",
+                "unit": "distance",
+                "min": 0,
+                "compare": "at_most",
+            },
             {"name": "fuel", "label": "Fuel", "type": "enum", "choices": ["petrol", "diesel", "hybrid", "electric"]},
             {"name": "colour", "label": "Colour", "type": "text"},
         ],
@@ -57,9 +100,18 @@ TREE: list[dict] = [
                         "type": "enum",
                         "multiple": True,
                         "choices": ["T2", "T3", "TR", "T Spirit", "SR", "Sport", "SE", "Titanium", "Zetec", "GTI"],
+                        "depends_on": "model",
+                        "choices_by": TRIMS_BY_MODEL,
                     },
-                    {"name": "engine_size", "label": "Engine size", "type": "number", "unit": "l"},
-                    {"name": "doors", "label": "Doors", "type": "number"},
+                    {
+                        "name": "engine_size",
+                        "label": "Engine size",
+                        "type": "number",
+                        "unit": "l",
+                        "min": 0.6,
+                        "max": 8.0,
+                    },
+                    {"name": "doors", "label": "Doors", "type": "number", "min": 2, "max": 7},
                     {
                         "name": "transmission",
                         "label": "Transmission",

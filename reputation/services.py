@@ -1,8 +1,10 @@
-"""Ratings: one per side per accepted bid, double-blind.
+"""Ratings: one per side per agreed deal, double-blind.
 
-A rating stays hidden until the other side has rated too, or until the rating window closes;
-then both are revealed and count towards reputation. Only accepted bids can be rated, so
-reputation is earned from real deals only.
+Rating opens when a side says the deal was completed, or ``RATING_OPENS_AFTER`` after it was
+agreed (so a silent side cannot block it), and closes ``RATING_WINDOW`` after it opened. A
+rating stays hidden until the other side has rated too, or until the window closes; then both
+are revealed and count towards reputation. Only agreed deals can be rated, so reputation is
+earned from real deals only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils import timezone
 from broker.core.audit import record_audit
 from broker.core.errors import Conflict
 from reputation.models import Rating
+from vendors.deal import deal_completed_at
 from vendors.events import record_vendor_events
 from vendors.models import Bid, VendorEvent
 
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 RATING_WINDOW = timedelta(days=30)
+RATING_OPENS_AFTER = timedelta(days=7)
 
 
 class NotRateable(Conflict):
@@ -48,7 +52,10 @@ def rate(*, bid: Bid, by: str, score: int, comment: str = "", now: datetime | No
     _clean(score, comment)
     if bid.status != Bid.Status.ACCEPTED:
         raise NotRateable("Only an accepted bid can be rated.")
-    if bid.decided_at and now > bid.decided_at + RATING_WINDOW:
+    opens = rating_opens_at(bid)
+    if opens is not None and now < opens:
+        raise NotRateable("Ratings open once the deal is marked completed, or a week after it was agreed.")
+    if opens is not None and now > opens + RATING_WINDOW:
         raise NotRateable("The rating window for this deal has closed.")
     try:
         with transaction.atomic():
@@ -58,6 +65,22 @@ def rate(*, bid: Bid, by: str, score: int, comment: str = "", now: datetime | No
     if Rating.objects.filter(bid=bid).count() == 2:
         reveal(bid_id=bid.pk, now=now)
     return rating
+
+
+def rating_opens_at(bid: Bid) -> datetime | None:
+    """When the deal may be rated: when a side first said it was completed, or a week after it
+    was agreed, whichever comes first (None for a deal that was never agreed)."""
+    if bid.decided_at is None:
+        return None
+    completed = deal_completed_at(bid)
+    fallback = bid.decided_at + RATING_OPENS_AFTER
+    return min(completed, fallback) if completed is not None else fallback
+
+
+def may_rate(bid: Bid, now: datetime | None = None) -> bool:
+    opens = rating_opens_at(bid)
+    now = now or timezone.now()
+    return bid.status == Bid.Status.ACCEPTED and opens is not None and opens <= now <= opens + RATING_WINDOW
 
 
 def reveal(*, bid_id: UUID, now: datetime | None = None) -> None:
@@ -82,15 +105,18 @@ def reveal(*, bid_id: UUID, now: datetime | None = None) -> None:
 def reveal_expired(*, now: datetime | None = None) -> int:
     """Reveal the ratings of deals whose rating window has closed with one side silent."""
     now = now or timezone.now()
-    bid_ids = set(
-        Rating.objects.filter(revealed_at__isnull=True, bid__decided_at__lte=now - RATING_WINDOW).values_list(
-            "bid_id", flat=True
-        )
+    # A window opens at the agreement at the earliest, so only deals agreed a window ago qualify.
+    candidates = Bid.objects.filter(
+        pk__in=Rating.objects.filter(revealed_at__isnull=True).values("bid_id"),
+        decided_at__lte=now - RATING_WINDOW,
     )
-    for bid_id in bid_ids:
+    closed = [
+        bid.pk for bid in candidates if (opens := rating_opens_at(bid)) is not None and now > opens + RATING_WINDOW
+    ]
+    for bid_id in closed:
         with transaction.atomic():
             reveal(bid_id=bid_id, now=now)
-    return len(bid_ids)
+    return len(closed)
 
 
 def set_hidden(*, rating: Rating, hidden: bool, moderator: User) -> Rating:

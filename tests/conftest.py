@@ -13,13 +13,32 @@ from vendors.services import issue_api_key, save_subscription
 
 CAR_SCHEMA = [
     {"name": "make", "label": "Make", "type": "enum", "choices": ["Toyota", "Ford", "Honda", "Volkswagen"]},
-    {"name": "model", "label": "Model", "type": "text"},
-    {"name": "trim", "label": "Trim", "type": "enum", "choices": ["T2", "T3", "TR", "T Spirit"], "multiple": True},
-    {"name": "year", "label": "Year", "type": "range"},
-    {"name": "mileage", "label": "Mileage", "type": "number", "unit": "mi"},
+    {
+        "name": "model",
+        "label": "Model",
+        "type": "enum",
+        "depends_on": "make",
+        "choices_by": {
+            "Toyota": ["Yaris", "Aygo", "Corolla"],
+            "Ford": ["Fiesta", "Focus"],
+            "Honda": ["Jazz", "Civic"],
+            "Volkswagen": ["Polo", "Golf"],
+        },
+    },
+    {
+        "name": "trim",
+        "label": "Trim",
+        "type": "enum",
+        "choices": ["T2", "T3", "TR", "T Spirit"],
+        "multiple": True,
+        "depends_on": "model",
+        "choices_by": {"Yaris": ["T2", "T3", "TR", "T Spirit"], "Fiesta": ["Zetec", "Titanium"]},
+    },
+    {"name": "year", "label": "Year", "type": "range", "min": 1950, "max": "next_year"},
+    {"name": "mileage", "label": "Mileage", "type": "number", "unit": "distance", "min": 0, "compare": "at_most"},
     {"name": "fuel", "label": "Fuel", "type": "enum", "choices": ["petrol", "diesel", "hybrid", "electric"]},
-    {"name": "engine_size", "label": "Engine size", "type": "number", "unit": "l"},
-    {"name": "doors", "label": "Doors", "type": "number"},
+    {"name": "engine_size", "label": "Engine size", "type": "number", "unit": "l", "min": 0.6, "max": 8.0},
+    {"name": "doors", "label": "Doors", "type": "number", "min": 2, "max": 7},
     {"name": "colour", "label": "Colour", "type": "text"},
     {"name": "aircon", "label": "Air conditioning", "type": "boolean"},
 ]

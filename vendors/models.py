@@ -7,7 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 
@@ -116,9 +116,20 @@ class Delivery(models.Model):
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
     )
+
+    class PassReason(models.TextChoices):
+        NOT_IN_STOCK = "not_in_stock", "Nothing like it in stock"
+        PRICE = "price", "Cannot meet the budget"
+        AREA = "area", "Outside our area"
+        TIMING = "timing", "Cannot meet the timing"
+        OTHER = "other", "Another reason"
+
     created_at = models.DateTimeField(auto_now_add=True)
     seen_at = models.DateTimeField(null=True, blank=True)
     passed_at = models.DateTimeField(null=True, blank=True)
+    pass_reason = models.CharField(max_length=16, choices=PassReason.choices, blank=True, db_default="")
+    # She amended the request and it no longer matches this vendor: out of its inbox.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -201,6 +212,18 @@ class Bid(models.Model):
         DECLINED = "declined", "Declined"
         WITHDRAWN = "withdrawn", "Withdrawn"
         EXPIRED = "expired", "Expired"
+        WITHDRAWN_BY_MODERATION = "withdrawn_by_moderation", "Withdrawn by moderation"
+
+    class DeclineReason(models.TextChoices):
+        PRICE = "price", "The price is too high"
+        SPECIFICATION = "specification", "Not what I asked for"
+        TIMING = "timing", "The timing does not suit me"
+        VENDOR = "vendor", "I prefer another vendor"
+        OTHER = "other", "Another reason"
+        # Set by the broker, not chosen by her:
+        ANOTHER_ACCEPTED = "another_accepted", "She accepted another offer"
+        REQUEST_CLOSED = "request_closed", "The request closed"
+        NO_LONGER_MATCHES = "no_longer_matches", "The request changed and no longer matches"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="bids")
@@ -212,7 +235,9 @@ class Bid(models.Model):
     valid_until = models.DateTimeField(null=True, blank=True)
     # The customer's terms as they stood when the vendor bid: the recorded agreement.
     terms_accepted = models.JSONField(default=dict)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    # Why she, or the broker for her, declined it; told to the vendor.
+    decline_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -251,6 +276,60 @@ class BidRevision(models.Model):
         return f"{self.amount} {self.currency} until {self.created_at}"
 
 
+class BidCounter(models.Model):
+    """She asks one vendor for a better offer: a target price and/or other offered values, with a
+    note. The vendor answers by revising its bid or by declining; at most one open per bid."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for the vendor"
+        ANSWERED = "answered", "The vendor revised its offer"
+        DECLINED = "declined", "The vendor declined"
+        LAPSED = "lapsed", "Lapsed (the offer or the request closed)"
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="counters")
+    target_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    target_attributes = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["bid"], condition=Q(status="open"), name="counter_one_open_per_bid")
+        ]
+
+    def __str__(self) -> str:
+        return f"counter on {self.bid_id} ({self.status})"
+
+
+class DealOutcome(models.Model):
+    """One side's word on how an agreed deal ended: completed, or fallen through (with why)."""
+
+    class Side(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        VENDOR = "vendor", "Vendor"
+
+    class Outcome(models.TextChoices):
+        COMPLETED = "completed", "Completed"
+        FELL_THROUGH = "fell_through", "Fell through"
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="outcomes")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bid", "side"], name="deal_outcome_once_per_side")]
+
+    def __str__(self) -> str:
+        return f"{self.side}: {self.outcome}"
+
+
 class Message(models.Model):
     """A message in the thread between a customer and one vendor about one intent, relayed by
     the broker: the vendor sees the customer's handle, never her address."""
@@ -278,9 +357,12 @@ class VendorEvent(models.Model):
 
     class Kind(models.TextChoices):
         INTENT_MATCHED = "intent.matched"
+        INTENT_UPDATED = "intent.updated"
         INTENT_WITHDRAWN = "intent.withdrawn"
         BID_ACCEPTED = "bid.accepted"
         BID_DECLINED = "bid.declined"
+        BID_COUNTERED = "bid.countered"
+        DEAL_UPDATED = "deal.updated"
         MESSAGE_CREATED = "message.created"
         RATING_REVEALED = "rating.revealed"
         IDENTITY_REVEALED = "identity.revealed"
@@ -371,3 +453,46 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{'ok' if self.succeeded else 'failed'} {self.response_status or self.error} at {self.attempted_at}"
+
+
+class BidPhoto(models.Model):
+    """A photo of what a bid offers, at most ``MAX_PER_BID`` per bid. What is stored is only what
+    ``vendors.photos.add_photo`` made of the upload: re-encoded without any metadata, under a random
+    name that says nothing about the bid, the vendor or the customer."""
+
+    MAX_PER_BID = 8
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="bid-photos/", max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=32)
+    byte_size = models.PositiveIntegerField()
+    # Its slot on the bid, 0 to MAX_PER_BID - 1: the order the vendor sees and the cap, kept by the database.
+    position = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "position"], name="bid_photo_position_once"),
+            models.CheckConstraint(condition=Q(position__lt=8), name="bid_photo_at_most_eight"),
+        ]
+
+    def __str__(self) -> str:
+        return f"photo {self.position + 1} of bid {self.bid_id}"
+
+
+# The photo's file goes with its row (removed, or its bid, request or vendor deleted), once the
+# deletion commits. A signal because cascades (erasure deletes her requests and their bids) delete
+# rows without calling any service; connected here so that it holds in every process.
+
+
+def _delete_photo_file(sender: type[BidPhoto], instance: BidPhoto, using: str, **kwargs: object) -> None:
+    name, storage = instance.image.name, instance.image.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name), using=using)
+
+
+models.signals.post_delete.connect(_delete_photo_file, sender=BidPhoto, dispatch_uid="vendors.bid_photo_file")

@@ -10,7 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from vendors.models import Bid, Message
+from django.conf import settings
+
+from vendors.models import Bid, BidCounter, BidPhoto, Message
 
 
 def envelope(kind: str, timestamp: datetime, data: dict[str, Any]) -> dict[str, Any]:
@@ -42,8 +44,38 @@ def bid_for_vendor(bid: Bid) -> dict[str, Any]:
         "valid_until": bid.valid_until.isoformat() if bid.valid_until else None,
         "terms_accepted": bid.terms_accepted,
         "status": bid.status,
+        "decline_reason": bid.decline_reason or None,
         "created_at": bid.created_at.isoformat(),
         "updated_at": bid.updated_at.isoformat(),
+        "photos": [photo_for_vendor(photo) for photo in bid.photos.all()],
+    }
+
+
+def photo_for_vendor(photo: BidPhoto) -> dict[str, Any]:
+    """A photo of a bid. Its URL is the stored file's (absolute on this site when the files are
+    served here): a random name that says nothing of the bid, the vendor or the customer."""
+    url = photo.image.url
+    if url.startswith("/"):
+        url = f"{settings.SITE_URL}{url}"
+    return {
+        "id": str(photo.pk),
+        "url": url,
+        "width": photo.width,
+        "height": photo.height,
+        "content_type": photo.content_type,
+    }
+
+
+def counter_for_vendor(counter: BidCounter) -> dict[str, Any]:
+    """Her request for a better offer, as the vendor sees it."""
+    return {
+        "id": counter.pk,
+        "target_price": money(counter.target_amount, counter.bid.currency),
+        "target_attributes": counter.target_attributes,
+        "note": counter.note,
+        "status": counter.status,
+        "created_at": counter.created_at.isoformat(),
+        "answered_at": counter.answered_at.isoformat() if counter.answered_at else None,
     }
 
 

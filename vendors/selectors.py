@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models import Count, Min, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from broker.core.errors import NotFound
 from intents.models import Category, Intent
-from vendors.models import Bid, Delivery, Message, Subscription, SubscriptionKey, Vendor
+from vendors.models import Bid, BidCounter, DealOutcome, Delivery, Message, Subscription, SubscriptionKey, Vendor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -49,13 +49,48 @@ def delivered_intent(*, vendor: Vendor, intent_id: UUID | str) -> Intent:
     return delivery.intent
 
 
-def is_delivered(*, intent_id: UUID | str, vendor_id: int) -> bool:
-    return Delivery.objects.filter(intent_id=intent_id, vendor_id=vendor_id).exists()
+def is_delivered(*, intent_id: UUID | str, vendor_id: int, current: bool = False) -> bool:
+    """Whether the intent reached the vendor (``current``: and is still in its inbox, not
+    withdrawn after she amended it)."""
+    deliveries = Delivery.objects.filter(intent_id=intent_id, vendor_id=vendor_id)
+    if current:
+        deliveries = deliveries.filter(withdrawn_at__isnull=True)
+    return deliveries.exists()
 
 
-def delivered_vendor_ids(*, intent_id: UUID | str) -> list[int]:
-    """Every vendor the intent reached."""
-    return list(Delivery.objects.filter(intent_id=intent_id).values_list("vendor_id", flat=True))
+def delivered_vendor_ids(*, intent_id: UUID | str, current: bool = True) -> list[int]:
+    """Every vendor the intent reached (``current``: whose inbox still holds it)."""
+    deliveries = Delivery.objects.filter(intent_id=intent_id)
+    if current:
+        deliveries = deliveries.filter(withdrawn_at__isnull=True)
+    return list(deliveries.values_list("vendor_id", flat=True))
+
+
+def pass_reasons(*, intent_id: UUID) -> dict[str, int]:
+    """How many vendors passed on the request, by reason ("" for none given)."""
+    rows = (
+        Delivery.objects.filter(intent_id=intent_id, passed_at__isnull=False)
+        .values("pass_reason")
+        .annotate(n=Count("id"))
+    )
+    return {row["pass_reason"]: row["n"] for row in rows}
+
+
+def market(*, intent_ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
+    """For open-format requests: how many active offers each has and the best (lowest) price,
+    by intent id (offers in another currency than the lowest's are counted, not compared)."""
+    found: dict[UUID, dict[str, Any]] = {}
+    rows = (
+        Bid.objects.filter(intent_id__in=list(intent_ids), status=Bid.Status.ACTIVE)
+        .values("intent_id", "currency")
+        .annotate(n=Count("id"), best=Min("amount"))
+    )
+    for row in rows:
+        entry = found.setdefault(row["intent_id"], {"offers": 0, "best": None})
+        entry["offers"] += row["n"]
+        if entry["best"] is None or row["best"] < entry["best"][0]:
+            entry["best"] = (row["best"], row["currency"])
+    return found
 
 
 def deliveries_today(subscription_ids: Sequence[UUID], *, since: datetime, excluding_intent: UUID) -> dict[UUID, int]:
@@ -126,7 +161,7 @@ def candidate_subscriptions(
 
 
 def vendor_bids(*, vendor: Vendor) -> QuerySet[Bid]:
-    return Bid.objects.filter(vendor=vendor)
+    return Bid.objects.filter(vendor=vendor).prefetch_related("photos")
 
 
 def vendor_bid(*, vendor: Vendor, bid_id: UUID | str) -> Bid:
@@ -139,20 +174,53 @@ def vendor_bid(*, vendor: Vendor, bid_id: UUID | str) -> Bid:
 def latest_bids(*, vendor_ids: Iterable[int], intent_ids: Iterable[UUID]) -> dict[tuple[int, UUID], Bid]:
     """Each vendor's latest bid on each of these intents, by (vendor id, intent id)."""
     latest: dict[tuple[int, UUID], Bid] = {}
-    bids = Bid.objects.filter(vendor_id__in=set(vendor_ids), intent_id__in=set(intent_ids)).order_by("created_at")
+    bids = (
+        Bid.objects.filter(vendor_id__in=set(vendor_ids), intent_id__in=set(intent_ids))
+        .prefetch_related("photos")
+        .order_by("created_at")
+    )
     for bid in bids:
         latest[(bid.vendor_id, bid.intent_id)] = bid  # the latest wins
     return latest
 
 
+def open_counter(*, bid: Bid) -> BidCounter | None:
+    """Her open request for a better offer on this bid, if any."""
+    return BidCounter.objects.filter(bid=bid, status=BidCounter.Status.OPEN).select_related("bid").first()
+
+
 def latest_bids_on(*, intent_id: UUID) -> dict[int, Bid]:
     """Each vendor's latest bid on one intent, by vendor id."""
-    return {bid.vendor_id: bid for bid in Bid.objects.filter(intent_id=intent_id).order_by("created_at")}
+    bids = Bid.objects.filter(intent_id=intent_id).prefetch_related("photos").order_by("created_at")
+    return {bid.vendor_id: bid for bid in bids}
+
+
+def accepted_bid(*, intent: Intent) -> Bid | None:
+    """The offer she accepted on this request, if any."""
+    return Bid.objects.filter(intent=intent, status=Bid.Status.ACCEPTED).select_related("vendor").first()
+
+
+def outcome_of(*, bid: Bid, side: str) -> DealOutcome | None:
+    """One side's word on how the deal ended, if given."""
+    return DealOutcome.objects.filter(bid=bid, side=side).first()
+
+
+def reach(*, intent_id: UUID) -> dict[str, int]:
+    """How far her request got: the vendors it reached, opened it, passed on it."""
+    deliveries = Delivery.objects.filter(intent_id=intent_id, withdrawn_at__isnull=True)
+    return deliveries.aggregate(
+        reached=Count("id"),
+        opened=Count("id", filter=Q(seen_at__isnull=False)),
+        passed=Count("id", filter=Q(passed_at__isnull=False)),
+    )
 
 
 def intent_bids(*, intent: Intent) -> list[Bid]:
     """The bids a customer sees on her request (not the withdrawn ones), with their vendors."""
-    return list(Bid.objects.filter(intent=intent).select_related("vendor").exclude(status=Bid.Status.WITHDRAWN))
+    bids = (
+        Bid.objects.filter(intent=intent).select_related("vendor").prefetch_related("photos", "revisions", "counters")
+    )
+    return list(bids.exclude(status=Bid.Status.WITHDRAWN))
 
 
 def intent_bid(*, intent: Intent, bid_id: UUID | str) -> Bid:

@@ -22,11 +22,12 @@ from broker.core.bulk import insert_ignoring_conflicts
 from broker.core.errors import AlreadyBidding, BidNotActive, IntentClosed, NotFound, prefixed_errors
 from broker.core.keywords import MAX_STEM, index_stem, keyword_stems
 from broker.core.money import clean_currency
-from intents.attributes import clean_attributes, clean_filters
+from intents.attributes import clean_filters, clean_offer_attributes
 from intents.models import Category, Intent, Region
 from intents.notifications import bid_received
 from intents.selectors import lock_intent
 from intents.taxonomy import categories_filter_schema, category_schema
+from vendors.deal import answer_counter
 from vendors.models import ApiKey, Bid, BidRevision, Delivery, Subscription, SubscriptionKey, Vendor
 from vendors.relationships import ensure_pseudonyms
 from vendors.selectors import is_delivered
@@ -258,11 +259,26 @@ def mark_seen(*, vendor: Vendor, intent_id: UUID) -> None:
     Delivery.objects.filter(vendor=vendor, intent_id=intent_id, seen_at__isnull=True).update(seen_at=timezone.now())
 
 
-def pass_intent(*, vendor: Vendor, intent_id: UUID) -> None:
-    """The vendor is not interested; recorded on its delivery."""
+def pass_intent(*, vendor: Vendor, intent_id: UUID, reason: str = "") -> None:
+    """The vendor is not interested, with a reason from the short list (she sees them counted);
+    recorded on its delivery."""
+    if reason and reason not in Delivery.PassReason.values:
+        raise ValidationError({"reason": f"Choose one of: {', '.join(Delivery.PassReason.values)}."})
     now = timezone.now()
     Delivery.objects.filter(vendor=vendor, intent_id=intent_id, passed_at__isnull=True).update(
-        passed_at=now, seen_at=now
+        passed_at=now, seen_at=now, pass_reason=reason
+    )
+
+
+def restore_deliveries(*, intent: Intent, vendor_ids: Iterable[int]) -> int:
+    """Put an amended request back in the inboxes of vendors it matches again."""
+    return Delivery.objects.filter(intent=intent, vendor_id__in=list(vendor_ids)).update(withdrawn_at=None)
+
+
+def withdraw_deliveries(*, intent: Intent, vendor_ids: Iterable[int]) -> int:
+    """Take an amended request out of the inboxes of vendors it no longer matches."""
+    return Delivery.objects.filter(intent=intent, vendor_id__in=list(vendor_ids), withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now()
     )
 
 
@@ -281,9 +297,7 @@ def _clean_bid(
     if amount is None or amount < 0:
         errors["amount"] = "Enter an amount of zero or more."
     try:
-        cleaned["offered_attributes"] = clean_attributes(
-            category_schema(intent.category), offered_attributes, require=False
-        )
+        cleaned["offered_attributes"] = clean_offer_attributes(category_schema(intent.category), offered_attributes)
     except ValidationError as error:
         errors.update(prefixed_errors("offered_attributes", error))
     if valid_until is not None and valid_until <= timezone.now():
@@ -295,7 +309,7 @@ def _clean_bid(
 
 def _deliverable_intent(vendor: Vendor, intent_id: UUID) -> Intent:
     intent = lock_intent(intent_id=intent_id)
-    if intent is None or not is_delivered(intent_id=intent.pk, vendor_id=vendor.pk):
+    if intent is None or not is_delivered(intent_id=intent.pk, vendor_id=vendor.pk, current=True):
         raise NotFound("No such request in your inbox.", field="intent")
     if not intent.is_open or intent.expires_at <= timezone.now():
         raise IntentClosed("This request is closed to new bids.", field="intent")
@@ -378,4 +392,5 @@ def revise_bid(*, bid: Bid, **changes: Any) -> Bid:
     for field, value in cleaned.items():
         setattr(bid, field, value)
     bid.save()
+    answer_counter(bid=bid)
     return bid

@@ -5,8 +5,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from intents.models import Category, Region
-from vendors.models import Subscription
+from intents.models import Category, Intent, Region
+from vendors.models import Bid, BidCounter, DealOutcome, Delivery, Subscription
 
 
 class MoneySerializer(serializers.Serializer):
@@ -39,6 +39,14 @@ class CustomerSerializer(serializers.Serializer):
     )
 
 
+class BidPhotoOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.URLField(help_text="Where the stored photo is served; a random name.")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    content_type = serializers.ChoiceField(choices=["image/jpeg", "image/webp"])
+
+
 class BidOutput(serializers.Serializer):
     id = serializers.UUIDField()
     intent = serializers.UUIDField()
@@ -47,9 +55,34 @@ class BidOutput(serializers.Serializer):
     offered_attributes = serializers.DictField()
     valid_until = serializers.DateTimeField(allow_null=True)
     terms_accepted = serializers.DictField()
-    status = serializers.CharField()
+    photos = BidPhotoOutput(many=True, help_text="Up to 8, in order; add with POST .../photos/.")
+    status = serializers.ChoiceField(choices=Bid.Status.choices)
+    decline_reason = serializers.ChoiceField(
+        choices=Bid.DeclineReason.choices, allow_null=True, help_text="Why it was declined, when it was."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class CounterOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    target_price = MoneySerializer(allow_null=True, help_text="The price she asks for, if she named one.")
+    target_attributes = serializers.DictField(help_text="Offered values she asks for, if any.")
+    note = serializers.CharField()
+    status = serializers.ChoiceField(choices=BidCounter.Status.choices)
+    created_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class BidDetailOutput(BidOutput):
+    counter = CounterOutput(
+        allow_null=True, help_text="Her open request for a better offer: answer by revising (PATCH) or declining."
+    )
+
+
+class MarketOutput(serializers.Serializer):
+    offers = serializers.IntegerField(help_text="Active offers on the request, yours included.")
+    best_price = MoneySerializer(allow_null=True, help_text="The lowest active offer; never who made it.")
 
 
 class IntentOutput(serializers.Serializer):
@@ -63,7 +96,15 @@ class IntentOutput(serializers.Serializer):
     region = serializers.CharField(help_text="ISO 3166 code")
     budget = MoneySerializer(allow_null=True)
     terms = serializers.DictField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Intent.Status.choices)
+    format = serializers.ChoiceField(
+        choices=Intent.Format.choices,
+        help_text="open: you see how many offers there are and the best price, and may improve yours; "
+        "sealed: nobody sees any offer until sealed_until.",
+    )
+    sealed_until = serializers.DateTimeField(allow_null=True, help_text="A sealed request's deadline.")
+    market = MarketOutput(allow_null=True, help_text="Open requests only.")
+    revision = serializers.IntegerField(help_text="Goes up each time she amends the request.")
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     bid = BidOutput(allow_null=True)
@@ -188,6 +229,29 @@ class WebhookAttemptOutput(serializers.Serializer):
     error = serializers.CharField()
 
 
+class PassInput(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=Delivery.PassReason.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Why you pass; she sees them counted.",
+    )
+
+
+class OutcomeInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=DealOutcome.Outcome.choices)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Required when it fell through."
+    )
+
+
+class OutcomeOutput(serializers.Serializer):
+    side = serializers.ChoiceField(choices=DealOutcome.Side.choices)
+    outcome = serializers.ChoiceField(choices=DealOutcome.Outcome.choices)
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
 class RatingInput(serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -215,3 +279,27 @@ class MessageOutput(serializers.Serializer):
     customer = serializers.CharField(help_text="Your handle for the customer.")
     body = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+class BidPhotoInput(serializers.Serializer):
+    photo = serializers.FileField(
+        help_text="A JPEG, PNG or WebP image (by its content, whatever its name). It is stored re-encoded, "
+        "scaled down and without its metadata (EXIF, GPS position)."
+    )
+
+
+class ApiErrorBody(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+    def get_fields(self):
+        # "fields" cannot be declared as an attribute: it is the serializer's own.
+        fields = super().get_fields()
+        fields["fields"] = serializers.DictField(
+            required=False, help_text='The fields at fault, e.g. {"photo": ["…"]}.'
+        )
+        return fields
+
+
+class ApiErrorOutput(serializers.Serializer):
+    error = ApiErrorBody()

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from broker.api import views
+from broker.api import photos, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
@@ -15,5 +15,7 @@ urlpatterns = [
     path("categories/", views.CategoryList.as_view(), name="categories"),
     path("regions/", views.RegionList.as_view(), name="regions"),
     path("events/", views.EventList.as_view(), name="events"),
+    path("bids/<uuid:bid_id>/photos/", photos.BidPhotoList.as_view(), name="bid-photos"),
+    path("bids/<uuid:bid_id>/photos/<uuid:photo_id>/", photos.BidPhotoDetail.as_view(), name="bid-photo"),
     *router.urls,
 ]

@@ -25,8 +25,18 @@ from reputation.selectors import vendor_reputation
 from reputation.services import rate
 from vendors import deal, selectors, services, threads, webhooks
 from vendors.events import vendor_events
-from vendors.models import Bid, Delivery, Message, Subscription, Vendor, VendorEvent, WebhookAttempt, WebhookEndpoint
-from vendors.payloads import bid_for_vendor, message_for_vendor
+from vendors.models import (
+    Bid,
+    DealOutcome,
+    Delivery,
+    Message,
+    Subscription,
+    Vendor,
+    VendorEvent,
+    WebhookAttempt,
+    WebhookEndpoint,
+)
+from vendors.payloads import bid_for_vendor, counter_for_vendor, message_for_vendor
 from vendors.relationships import block_customer, handles_for_vendor
 
 
@@ -165,12 +175,15 @@ class IntentViewSet(viewsets.GenericViewSet):
         services.mark_seen(vendor=request.user, intent_id=intent.pk)
         return Response(intents_for_vendor(vendor_id=request.user.pk, intents=[intent])[0])
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=s.PassInput, responses={204: None})
     @action(detail=True, methods=["post"], url_path="pass")
     def pass_(self, request, pk=None):
-        """Not interested: recorded on this vendor's delivery."""
-        intent = selectors.delivered_intent(vendor=request.user, intent_id=pk)
-        services.pass_intent(vendor=request.user, intent_id=intent.pk)
+        """Not interested, optionally with a reason from the list (she sees them counted, never
+        who gave which): recorded on this vendor's delivery."""
+        data = s.PassInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        intent = selectors.delivered_intent(vendor=_vendor(request), intent_id=pk)
+        services.pass_intent(vendor=_vendor(request), intent_id=intent.pk, reason=data.validated_data.get("reason", ""))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["GET"], responses=s.MessageOutput(many=True))
@@ -241,9 +254,30 @@ class BidViewSet(viewsets.GenericViewSet):
         )
         return Response(bid_for_vendor(bid), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(responses=s.BidOutput)
+    @extend_schema(responses=s.BidDetailOutput)
     def retrieve(self, request, pk=None):
-        return Response(bid_for_vendor(selectors.vendor_bid(vendor=request.user, bid_id=pk)))
+        """One of your bids, with her open request for a better offer, if any."""
+        bid = selectors.vendor_bid(vendor=_vendor(request), bid_id=pk)
+        counter = selectors.open_counter(bid=bid)
+        return Response({**bid_for_vendor(bid), "counter": counter_for_vendor(counter) if counter else None})
+
+    @extend_schema(request=None, responses=s.CounterOutput)
+    @action(detail=True, methods=["post"], url_path="counter/decline")
+    def decline_counter(self, request, pk=None):
+        """Decline her request for a better offer: your offer stands as it is. (To accept it,
+        revise the bid with PATCH.)"""
+        bid = selectors.vendor_bid(vendor=_vendor(request), bid_id=pk)
+        return Response(counter_for_vendor(deal.decline_counter(vendor=_vendor(request), bid=bid)))
+
+    @extend_schema(request=s.OutcomeInput, responses={201: s.OutcomeOutput})
+    @action(detail=True, methods=["post"])
+    def outcome(self, request, pk=None):
+        """Say how the agreed deal ended: completed, or fell through (with the reason)."""
+        bid = selectors.vendor_bid(vendor=_vendor(request), bid_id=pk)
+        data = s.OutcomeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        word = deal.mark_outcome(bid=bid, side=DealOutcome.Side.VENDOR, vendor=_vendor(request), **data.validated_data)
+        return Response(deal.outcome_for_vendor(word), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.BidChangeInput, responses=s.BidOutput)
     def partial_update(self, request, pk=None):

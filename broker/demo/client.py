@@ -90,8 +90,8 @@ class VendorClient:
     def intent(self, intent_id: str) -> dict:
         return self._request("GET", f"intents/{intent_id}/")
 
-    def pass_intent(self, intent_id: str) -> None:
-        self._request("POST", f"intents/{intent_id}/pass/")
+    def pass_intent(self, intent_id: str, *, reason: str = "") -> None:
+        self._request("POST", f"intents/{intent_id}/pass/", json={"reason": reason} if reason else {})
 
     def place_bid(
         self,
@@ -119,8 +119,21 @@ class VendorClient:
     def bids(self, *, status: str | None = None) -> Iterator[dict]:
         return self._pages("bids/", {"status": status})
 
+    def bid(self, bid_id: str) -> dict:
+        """One of your bids, with her open counter (``counter``), if any."""
+        return self._request("GET", f"bids/{bid_id}/")
+
     def revise_bid(self, bid_id: str, **changes) -> dict:
         return self._request("PATCH", f"bids/{bid_id}/", json=changes)
+
+    def decline_counter(self, bid_id: str) -> dict:
+        return self._request("POST", f"bids/{bid_id}/counter/decline/")
+
+    def add_photo(self, bid_id: str, content: bytes, *, filename: str = "photo.jpg") -> dict:
+        return self._request("POST", f"bids/{bid_id}/photos/", files={"photo": (filename, content)})
+
+    def mark_outcome(self, bid_id: str, outcome: str, *, reason: str = "") -> dict:
+        return self._request("POST", f"bids/{bid_id}/outcome/", json={"outcome": outcome, "reason": reason})
 
     def withdraw_bid(self, bid_id: str) -> dict:
         return self._request("DELETE", f"bids/{bid_id}/")

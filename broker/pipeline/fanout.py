@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from broker.core.outbox import record_event
 from broker.pipeline.matching import match_intent
 from broker.pipeline.vendor_view import intent_json_by_vendor
-from intents.selectors import intent_with_places
+from intents.models import Intent
+from intents.selectors import intent_with_places, lock_intent
+from vendors.deal import unmatch
 from vendors.events import record_vendor_events_json
 from vendors.models import VendorEvent
 from vendors.selectors import delivered_vendor_ids
-from vendors.services import deliver
+from vendors.services import deliver, restore_deliveries, withdraw_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +54,78 @@ def notify_matched(intent_id: UUID | str) -> int:
 
 
 def notify_closed(intent_id: UUID | str) -> int:
-    """Tell every vendor that received the intent that it is no longer open
-    (``intent.withdrawn``, with its view of it). Returns the number of vendors."""
-    return _tell_vendors(intent_id, VendorEvent.Kind.INTENT_WITHDRAWN)
+    """Tell every vendor that holds the intent that it is no longer open (``intent.withdrawn``,
+    with its view of it and ``withdrawn_reason``: withdrawn, bought_elsewhere, no_longer_needed,
+    expired or moderation). Returns the number of vendors."""
+    intent = intent_with_places(intent_id=intent_id)
+    if intent is None:
+        return 0
+    return _tell(
+        intent,
+        delivered_vendor_ids(intent_id=intent.pk),
+        VendorEvent.Kind.INTENT_WITHDRAWN,
+        subject=str(intent.pk),
+        extra={"withdrawn_reason": intent.close_reason or "withdrawn"},
+    )
 
 
 def _tell_vendors(intent_id: UUID | str, kind: str) -> int:
     intent = intent_with_places(intent_id=intent_id)
     if intent is None:
         return 0
-    views = intent_json_by_vendor(intent=intent, vendor_ids=delivered_vendor_ids(intent_id=intent.pk))
-    record_vendor_events_json(kind=kind, subject=str(intent.pk), data_json_by_vendor=views)
+    return _tell(intent, delivered_vendor_ids(intent_id=intent.pk), kind, subject=str(intent.pk))
+
+
+def _tell(
+    intent: Intent, vendor_ids: Sequence[int], kind: str, *, subject: str, extra: dict[str, Any] | None = None
+) -> int:
+    if not vendor_ids:
+        return 0
+    views = intent_json_by_vendor(intent=intent, vendor_ids=vendor_ids, extra=extra)
+    record_vendor_events_json(kind=kind, subject=subject, data_json_by_vendor=views)
     return len(views)
+
+
+@dataclass(frozen=True)
+class Reconsidered:
+    updated: int
+    added: int
+    withdrawn: int
+
+
+def reconsider_intent(intent_id: UUID | str) -> Reconsidered:
+    """After she amended a request, match it again: vendors that still match get
+    ``intent.updated``; vendors that now match get it in their inbox (``intent.matched``);
+    vendors that no longer match lose it from their inbox (``intent.withdrawn`` with
+    ``withdrawn_reason`` ``no_longer_matches``) and their active offers are declined. Runs in the
+    outbox event's transaction, with the request locked; idempotent (events name the revision)."""
+    intent = lock_intent(intent_id=intent_id)
+    if intent is None or not intent.is_open:
+        return Reconsidered(0, 0, 0)
+    intent = intent_with_places(intent_id=intent.pk) or intent
+    matches = {match.vendor_id: match for match in match_intent(intent)}
+    current = set(delivered_vendor_ids(intent_id=intent.pk))
+    ever = set(delivered_vendor_ids(intent_id=intent.pk, current=False))
+    revision = f"{intent.pk}@{intent.revision}"
+    staying = sorted(current & set(matches))
+    leaving = sorted(current - set(matches))
+    arriving = sorted(set(matches) - current)
+    if arriving:
+        restore_deliveries(intent=intent, vendor_ids=[v for v in arriving if v in ever])
+        deliver(intent=intent, matches=[(v, matches[v].subscription_id) for v in arriving if v not in ever])
+    if leaving:
+        withdraw_deliveries(intent=intent, vendor_ids=leaving)
+        unmatch(intent=intent, vendor_ids=leaving)
+        _tell(
+            intent,
+            leaving,
+            VendorEvent.Kind.INTENT_WITHDRAWN,
+            subject=revision,
+            extra={"withdrawn_reason": "no_longer_matches"},
+        )
+    _tell(intent, staying, VendorEvent.Kind.INTENT_UPDATED, subject=revision)
+    _tell(intent, arriving, VendorEvent.Kind.INTENT_MATCHED, subject=revision)
+    log.info(
+        "intent %s amended: %d updated, %d added, %d withdrawn", intent.pk, len(staying), len(arriving), len(leaving)
+    )
+    return Reconsidered(updated=len(staying), added=len(arriving), withdrawn=len(leaving))

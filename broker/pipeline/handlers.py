@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from broker.pipeline.fanout import INTENT_DELIVERED, deliver_intent, notify_closed, notify_matched
-from intents.services import INTENT_CLOSED, INTENT_PUBLISHED
+from broker.pipeline.fanout import INTENT_DELIVERED, deliver_intent, notify_closed, notify_matched, reconsider_intent
+from intents.services import INTENT_AMENDED, INTENT_CLOSED, INTENT_PUBLISHED
 
 
 def on_intent_published(payload: dict[str, Any]) -> None:
@@ -22,8 +22,13 @@ def on_intent_closed(payload: dict[str, Any]) -> None:
     notify_closed(payload["intent_id"])
 
 
+def on_intent_amended(payload: dict[str, Any]) -> None:
+    reconsider_intent(payload["intent_id"])
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     INTENT_PUBLISHED: on_intent_published,
     INTENT_DELIVERED: on_intent_delivered,
     INTENT_CLOSED: on_intent_closed,
+    INTENT_AMENDED: on_intent_amended,
 }

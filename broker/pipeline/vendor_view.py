@@ -23,7 +23,7 @@ from vendors.relationships import (
     identities_for_customer,
     identities_for_vendor,
 )
-from vendors.selectors import latest_bids, latest_bids_on
+from vendors.selectors import latest_bids, latest_bids_on, market
 
 
 def intent_for_vendor(
@@ -33,9 +33,12 @@ def intent_for_vendor(
     customer_reputation: CustomerReputation,
     bid: Bid | None = None,
     identity: dict[str, str] | None = None,
+    market: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``intent`` needs ``category`` and ``region`` loaded. ``identity`` is what the customer
-    chose to tell this vendor after accepting its bid, and only ever this vendor's."""
+    chose to tell this vendor after accepting its bid, and only ever this vendor's. ``market``
+    (how many offers, the best price) is shown for an open-format request only, and never who
+    made them."""
     return {
         "id": str(intent.pk),
         "customer": {"handle": handle, "reputation": customer_reputation, "identity": identity},
@@ -48,14 +51,26 @@ def intent_for_vendor(
         "budget": money(intent.budget_max, intent.currency),
         "terms": intent.terms,
         "status": intent.status,
+        "format": intent.format,
+        "sealed_until": intent.sealed_until.isoformat() if intent.sealed_until else None,
+        "market": _market_view(intent, market),
+        "revision": intent.revision,
         "created_at": intent.created_at.isoformat(),
         "expires_at": intent.expires_at.isoformat(),
         "bid": bid_for_vendor(bid) if bid is not None else None,
     }
 
 
+def _market_view(intent: Intent, market: dict[str, Any] | None) -> dict[str, Any] | None:
+    if intent.format != Intent.Format.OPEN:
+        return None  # sealed: nobody sees anything of the other offers
+    market = market or {"offers": 0, "best": None}
+    best = market["best"]
+    return {"offers": market["offers"], "best_price": money(*best) if best is not None else None}
+
+
 def intents_for_vendor(*, vendor_id: int, intents: Iterable[Intent]) -> list[dict[str, Any]]:
-    """One vendor's view of each of ``intents`` (the inbox). Four queries, whatever the number
+    """One vendor's view of each of ``intents`` (the inbox). Five queries, whatever the number
     of intents."""
     intents = list(intents)
     customer_ids = {intent.customer_id for intent in intents}
@@ -63,6 +78,7 @@ def intents_for_vendor(*, vendor_id: int, intents: Iterable[Intent]) -> list[dic
     bids = latest_bids(vendor_ids=[vendor_id], intent_ids=[intent.pk for intent in intents])
     reputations = customer_reputations(customer_ids)
     identities = identities_for_vendor(vendor_id=vendor_id, customer_ids=customer_ids)
+    markets = market(intent_ids=[intent.pk for intent in intents if intent.format == Intent.Format.OPEN])
     return [
         intent_for_vendor(
             intent,
@@ -70,18 +86,22 @@ def intents_for_vendor(*, vendor_id: int, intents: Iterable[Intent]) -> list[dic
             customer_reputation=reputations[intent.customer_id],
             bid=bids.get((vendor_id, intent.pk)),
             identity=identities.get(intent.customer_id),
+            market=markets.get(intent.pk),
         )
         for intent in intents
     ]
 
 
-def intent_json_by_vendor(*, intent: Intent, vendor_ids: Sequence[int]) -> dict[int, str]:
+def intent_json_by_vendor(
+    *, intent: Intent, vendor_ids: Sequence[int], extra: dict[str, Any] | None = None
+) -> dict[int, str]:
     """Each vendor's view of one intent, as JSON text, for the vendors that hold a handle for
     the customer (every vendor it was delivered to).
 
     The views differ only in the handle, except for the few vendors with a bid on it or to whom
     she revealed who she is. So the common view is encoded once and each handle spliced in:
-    encoding 10,000 copies would cost more than writing them.
+    encoding 10,000 copies would cost more than writing them. ``extra`` is added to every view
+    (the reason it was withdrawn, say).
     """
     handles = handles_for_customer(customer_id=intent.customer_id, vendor_ids=vendor_ids)
     reputation = customer_reputation(intent.customer_id)
@@ -92,19 +112,22 @@ def intent_json_by_vendor(*, intent: Intent, vendor_ids: Sequence[int]) -> dict[
         for vendor_id, identity in identities_for_customer(customer_id=intent.customer_id).items()
         if vendor_id in handles
     }
+    markets = market(intent_ids=[intent.pk]) if intent.format == Intent.Format.OPEN else {}
+    extra = extra or {}
     marker = json.dumps(f"handle-{uuid.uuid4().hex}")
-    head, tail = json.dumps(intent_for_vendor(intent, handle=json.loads(marker), customer_reputation=reputation)).split(
-        marker
-    )  # a fresh marker occurs once
+    common = intent_for_vendor(
+        intent, handle=json.loads(marker), customer_reputation=reputation, market=markets.get(intent.pk)
+    )
+    head, tail = json.dumps({**common, **extra}).split(marker)  # a fresh marker occurs once
     views = {vendor_id: f"{head}{json.dumps(handle)}{tail}" for vendor_id, handle in handles.items()}
     for vendor_id in set(bids) | set(identities):
-        views[vendor_id] = json.dumps(
-            intent_for_vendor(
-                intent,
-                handle=handles[vendor_id],
-                customer_reputation=reputation,
-                bid=bids.get(vendor_id),
-                identity=identities.get(vendor_id),
-            )
+        view = intent_for_vendor(
+            intent,
+            handle=handles[vendor_id],
+            customer_reputation=reputation,
+            bid=bids.get(vendor_id),
+            identity=identities.get(vendor_id),
+            market=markets.get(intent.pk),
         )
+        views[vendor_id] = json.dumps({**view, **extra})
     return views

@@ -6,6 +6,7 @@ in-process. Those two defaults are what make ``make demo`` work on a bare machin
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "django_htmx",
     "allauth",
     "allauth.account",
     "broker",
@@ -47,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "broker.urls"
@@ -104,10 +107,38 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Uploaded files (the photos of bids). MEDIA_STORAGE=local (the default: the demo, development,
+# tests) keeps them under MEDIA_ROOT and Django serves them at MEDIA_URL with safe headers
+# (broker.api.photos.serve_photo); MEDIA_STORAGE=s3 keeps them in an S3-compatible bucket
+# (django-storages) that serves them itself. The keys come from the environment as boto3 reads
+# them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from here.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=None),
+            "location": env.str("AWS_LOCATION", default=""),
+            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+            "default_acl": env.str("AWS_DEFAULT_ACL", default=None),
+            "file_overwrite": False,
+            # The bucket serves the file as the image it is, shown in place, never as a download or a page.
+            "object_parameters": {"ContentDisposition": "inline", "CacheControl": "max-age=86400"},
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    raise ValueError(f"MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}.")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 if env("EMAIL_URL", default=""):
@@ -130,6 +161,13 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
+    # Several objects have a "status"; each enum gets the name of what it is the status of.
+    "ENUM_NAME_OVERRIDES": {
+        "IntentStatusEnum": "intents.models.Intent.Status",
+        "BidStatusEnum": "vendors.models.Bid.Status",
+        "CounterStatusEnum": "vendors.models.BidCounter.Status",
+        "WebhookDeliveryStatusEnum": "vendors.models.WebhookDelivery.Status",
+    },
     "TITLE": "intentcast vendor API",
     "DESCRIPTION": "Subscribe to customers' requests, read your inbox, bid.",
     "VERSION": "1.0.0",
@@ -190,6 +228,12 @@ INTENTCAST = {
     # Webhook endpoints on loopback/private addresses are refused unless this is true.
     "WEBHOOKS_ALLOW_PRIVATE": env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False),
     "WEBHOOK_TIMEOUT_SECONDS": env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0),
+    # Photos of a bid (vendors.photos): the largest upload, the most pixels an upload may declare
+    # (refused before it is decoded: decompression bombs), the longest edge of what is stored.
+    "PHOTO_MAX_BYTES": env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024),
+    "PHOTO_MAX_PIXELS": env.int("PHOTO_MAX_PIXELS", default=40_000_000),
+    "PHOTO_MAX_EDGE": env.int("PHOTO_MAX_EDGE", default=2048),
+    "PHOTO_QUALITY": env.int("PHOTO_QUALITY", default=85),
 }
 
 LOGGING = {

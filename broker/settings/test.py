@@ -2,6 +2,8 @@
 says otherwise."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-test-key")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intentcast")
@@ -19,3 +21,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploads stay on this machine, in a temporary directory, whatever the environment says.
+MEDIA_STORAGE = "local"
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "intentcast-test-media"

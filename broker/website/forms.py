@@ -8,8 +8,10 @@ from typing import cast
 from django import forms
 from django.utils import timezone
 
+from broker.core.language import DEFAULT_LANGUAGE, DETECT, REQUEST_LANGUAGES, detect_language
 from broker.core.money import currency_choices
-from intents.models import Category, Region
+from intents.attributes import bounds_text, enum_choices, resolve_unit
+from intents.models import MAX_DETAILS, Category, Intent, Region
 from intents.taxonomy import category_choices, category_schema
 from intents.terms import DEFAULT_TERMS, RETENTION_CHOICES
 
@@ -58,14 +60,32 @@ class ChooseForm(AccessibleForm):
         return Region.objects.get(code=self.cleaned_data["country"], kind=Region.Kind.COUNTRY)
 
 
-def attribute_field(definition: dict) -> forms.Field:
+def enum_field_choices(definition: dict) -> list:
+    """An enum's choices for a select; those that depend on another attribute are grouped by its
+    values (models under their make), with any others after them."""
+    if not definition.get("choices_by"):
+        return [(c, c) for c in definition["choices"]]
+    grouped = [(str(parent), [(c, c) for c in group]) for parent, group in definition["choices_by"].items()]
+    listed = {c for group in definition["choices_by"].values() for c in group}
+    others = [(c, c) for c in enum_choices(definition) if c not in listed]
+    return grouped + ([("Other", others)] if others else [])
+
+
+def attribute_field(definition: dict, country: str = "") -> forms.Field:
     label = definition.get("label") or definition["name"].replace("_", " ").capitalize()
-    if definition.get("unit"):
-        label = f"{label} ({definition['unit']})"
+    if definition.get("compare") == "at_most":
+        label = f"{label}, at most"
+    elif definition.get("compare") == "at_least":
+        label = f"{label}, at least"
+    unit = resolve_unit(definition.get("unit") or "", country)
+    if unit:
+        label = f"{label} ({unit})"
     kind = definition["type"]
     required = bool(definition.get("required"))
+    limits = bounds_text(definition) if kind in ("number", "range") else ""
+    help_text = f"{limits[0].upper()}{limits[1:]}." if limits else ""
     if kind == "enum":
-        choices = [(c, c) for c in definition["choices"]]
+        choices = enum_field_choices(definition)
         if definition.get("multiple"):
             return forms.MultipleChoiceField(
                 label=label, choices=choices, required=required, widget=forms.CheckboxSelectMultiple
@@ -78,9 +98,14 @@ def attribute_field(definition: dict) -> forms.Field:
             required=required,
         )
     if kind == "number":
-        return forms.CharField(label=label, required=required, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+        return forms.CharField(
+            label=label,
+            required=required,
+            help_text=help_text,
+            widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        )
     if kind == "range":
-        return RangeField(label=label, required=required)
+        return RangeField(label=label, required=required, help_text=help_text)
     return forms.CharField(label=label, required=required, max_length=200)
 
 
@@ -100,10 +125,16 @@ class RangeWidget(forms.MultiWidget):
 
 
 class RangeField(forms.MultiValueField):
+    """Two numbers, "from" and "to"; either may be left empty (an open-ended range)."""
+
     widget = RangeWidget
 
     def __init__(self, **kwargs):
-        super().__init__(fields=[forms.CharField(), forms.CharField()], require_all_fields=False, **kwargs)
+        super().__init__(
+            fields=[forms.CharField(required=False), forms.CharField(required=False)],
+            require_all_fields=False,
+            **kwargs,
+        )
 
     def compress(self, values):
         low, high = (values or [None, None])[:2]
@@ -118,7 +149,17 @@ class IntentForm(AccessibleForm):
 
     title = forms.CharField(max_length=200, label="In a few words, what do you want?")
     details = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Anything else vendors should know"
+        required=False,
+        max_length=MAX_DETAILS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Anything else vendors should know",
+        help_text=f"Up to {MAX_DETAILS:,} characters.",
+    )
+    language = forms.ChoiceField(
+        label="Language of your request",
+        choices=[(DETECT, "Detect from the text"), *REQUEST_LANGUAGES],
+        initial=DEFAULT_LANGUAGE,
+        required=False,  # a form posted without it: the browser's language, as shown
     )
     region = forms.ChoiceField(label="Where")
     budget_max = forms.DecimalField(
@@ -131,6 +172,19 @@ class IntentForm(AccessibleForm):
     currency = forms.ChoiceField(initial="GBP")
     expires_on = forms.DateField(
         label="Open for bids until", widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
+    format = forms.ChoiceField(
+        label="How vendors compete",
+        choices=Intent.Format.choices,
+        initial=Intent.Format.OPEN,
+        required=False,  # a form posted without it: open
+        widget=forms.RadioSelect,
+    )
+    sealed_until = forms.DateTimeField(
+        label="Open the sealed offers on",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Sealed offers only: you see them all together at this time, and accept one after it.",
     )
     contact_through_broker_only = forms.BooleanField(
         required=False,
@@ -149,10 +203,11 @@ class IntentForm(AccessibleForm):
         label="Vendors delete what they hold about me",
     )
 
-    def __init__(self, *args, category: Category, country: Region, **kwargs):
+    def __init__(self, *args, category: Category, country: Region, language: str = DEFAULT_LANGUAGE, **kwargs):
         super().__init__(*args, **kwargs)
         self.category = category
         self.country = country
+        self.fields["language"].initial = language
         self.schema = category_schema(category)
         areas = Region.objects.filter(lft__gt=country.lft, rgt__lt=country.rgt).order_by("name")
         cast(forms.ChoiceField, self.fields["region"]).choices = [(country.code, f"Anywhere in {country.name}")] + [
@@ -161,7 +216,7 @@ class IntentForm(AccessibleForm):
         cast(forms.ChoiceField, self.fields["currency"]).choices = currency_choices()
         self.fields["expires_on"].initial = (timezone.localdate() + timedelta(days=14)).isoformat()
         for definition in self.schema:
-            self.fields[ATTRIBUTE_PREFIX + definition["name"]] = attribute_field(definition)
+            self.fields[ATTRIBUTE_PREFIX + definition["name"]] = attribute_field(definition, country.code)
 
     def attribute_fields(self):
         return [self[ATTRIBUTE_PREFIX + d["name"]] for d in self.schema]
@@ -182,15 +237,21 @@ class IntentForm(AccessibleForm):
             expires_at = timezone.make_aware(
                 datetime.combine(data["expires_on"], datetime.max.time().replace(microsecond=0))
             )
+        language = data.get("language") or self.fields["language"].initial or DEFAULT_LANGUAGE
+        if language == DETECT:
+            language = detect_language(f"{data['title']}\n{data.get('details', '')}")
         return {
             "title": data["title"],
             "details": data.get("details", ""),
+            "language": language,
             "category": self.category,
             "region": Region.objects.filter(code=data["region"]).first(),
             "attributes": attributes,
             "budget_max": data.get("budget_max"),
             "currency": data.get("currency") or "",
             "expires_at": expires_at,
+            "format": data.get("format") or Intent.Format.OPEN,
+            "sealed_until": data.get("sealed_until") if data.get("format") == Intent.Format.SEALED else None,
             "terms": {
                 "contact_through_broker_only": data.get("contact_through_broker_only", False),
                 "no_marketing": data.get("no_marketing", False),
@@ -220,7 +281,9 @@ class MessageForm(AccessibleForm):
 
 class RatingForm(AccessibleForm):
     score = forms.TypedChoiceField(
-        coerce=int, choices=[(n, f"{n} / 5") for n in range(5, 0, -1)], label="How was the deal?"
+        coerce=int,
+        choices=[("", "Choose a score"), *[(n, f"{n} / 5") for n in range(5, 0, -1)]],
+        label="How was the deal?",
     )
     comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 

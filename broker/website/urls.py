@@ -1,6 +1,6 @@
 from django.urls import path
 
-from broker.website import views
+from broker.website import deal_views, views
 
 app_name = "intents"
 urlpatterns = [
@@ -8,13 +8,16 @@ urlpatterns = [
     path("requests/", views.intent_list, name="list"),
     path("requests/new/", views.intent_new, name="new"),
     path("requests/<uuid:pk>/", views.intent_detail, name="detail"),
-    path("requests/<uuid:pk>/withdraw/", views.intent_withdraw, name="withdraw"),
+    path("requests/<uuid:pk>/offers/", views.intent_offers, name="offers"),
+    path("requests/<uuid:pk>/withdraw/", deal_views.intent_withdraw, name="withdraw"),
     path("requests/<uuid:pk>/reveal/", views.reveal_identity, name="reveal"),
-    path("requests/<uuid:pk>/bids/<uuid:bid_id>/accept/", views.bid_accept, name="accept"),
-    path("requests/<uuid:pk>/bids/<uuid:bid_id>/decline/", views.bid_decline, name="decline"),
+    path("requests/<uuid:pk>/bids/<uuid:bid_id>/accept/", deal_views.bid_accept, name="accept"),
+    path("requests/<uuid:pk>/bids/<uuid:bid_id>/decline/", deal_views.bid_decline, name="decline"),
+    path("requests/<uuid:pk>/bids/<uuid:bid_id>/counter/", deal_views.bid_counter, name="counter"),
+    path("requests/<uuid:pk>/bids/<uuid:bid_id>/outcome/", deal_views.deal_outcome, name="outcome"),
     path("requests/<uuid:pk>/bids/<uuid:bid_id>/rate/", views.bid_rate, name="rate"),
     path("requests/<uuid:pk>/vendors/<int:vendor_id>/messages/", views.vendor_thread, name="thread"),
-    path("requests/<uuid:pk>/vendors/<int:vendor_id>/block/", views.vendor_block, name="block"),
+    path("requests/<uuid:pk>/vendors/<int:vendor_id>/block/", deal_views.vendor_block, name="block"),
     path("my-data/", views.my_data, name="my_data"),
     path("my-data/export.json", views.export_json, name="export_json"),
     path("my-data/export.zip", views.export_zip, name="export_zip"),

@@ -15,24 +15,21 @@ from django.views.decorators.http import require_POST
 
 from broker import personal_data
 from broker.core.errors import DomainError, NotFound
+from broker.core.language import preferred_language
+from broker.website.deal_forms import OutcomeForm
 from broker.website.forms import ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
+from broker.website.offers import SORT_LABELS, build_offers, matrix, sealed_notice, sort_offers
 from intents import selectors, services
+from intents.comparison import describe_attributes
 from intents.taxonomy import category_schema
 from intents.terms import describe_terms
 from reputation.models import Rating
 from reputation.selectors import customer_rating_of, vendor_reputations
-from reputation.services import rate
-from vendors import deal, relationships
+from reputation.services import may_rate, rate
+from vendors import relationships
 from vendors import selectors as vendor_selectors
-from vendors.models import Bid, Message
+from vendors.models import DealOutcome, Delivery, Message
 from vendors.threads import post_message
-
-SORTS = {
-    "price": lambda row: (row["bid"].amount, row["bid"].created_at),
-    "-price": lambda row: (-row["bid"].amount, row["bid"].created_at),
-    "reputation": lambda row: (-(row["reputation"]["score"] or 0), -row["reputation"]["ratings"], row["bid"].amount),
-    "newest": lambda row: -row["bid"].created_at.timestamp(),
-}
 
 
 def home(request):
@@ -60,7 +57,12 @@ def intent_new(request):
     if not choose.is_valid():
         return render(request, "website/intent_choose.html", {"form": choose})
     category, country = choose.cleaned_data["category"], choose.cleaned_data["country"]
-    form = IntentForm(request.POST or None, category=category, country=country)
+    form = IntentForm(
+        request.POST or None,
+        category=category,
+        country=country,
+        language=preferred_language(request.headers.get("Accept-Language", "")),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             intent = services.publish_intent(customer=request.user, **form.publish_arguments())
@@ -77,14 +79,41 @@ def intent_detail(request, pk):
     return _detail_page(request, pk)
 
 
-def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
-    intent = _own_intent(request, pk)
+def _offers_context(request, intent) -> dict:
+    """The offers section: the comparison, or the sealed notice, and how far the request got."""
     bids = vendor_selectors.intent_bids(intent=intent)
     reputations = vendor_reputations({b.vendor_id for b in bids})
-    rows = [{"bid": b, "reputation": reputations[b.vendor_id]} for b in bids]
-    sort = request.GET.get("sort", "price")
-    rows.sort(key=SORTS.get(sort, SORTS["price"]))
-    accepted = next((b for b in bids if b.status == Bid.Status.ACCEPTED), None)
+    sealed = sealed_notice(intent, len(bids))
+    offers, sort = sort_offers([] if sealed else build_offers(intent, bids, reputations), request.GET.get("sort", ""))
+    return {
+        "intent": intent,
+        "offers": offers,
+        "matrix": matrix(offers),
+        "sort": sort,
+        "sorts": SORT_LABELS,
+        "sealed": sealed,
+        "reach": vendor_selectors.reach(intent_id=intent.pk),
+        "pass_reasons": _pass_reasons(intent),
+    }
+
+
+def _pass_reasons(intent) -> list[tuple[str, int]]:
+    labels = dict(Delivery.PassReason.choices)
+    counts = vendor_selectors.pass_reasons(intent_id=intent.pk)
+    return [(labels.get(reason, "no reason given"), n) for reason, n in sorted(counts.items(), key=lambda i: -i[1])]
+
+
+@login_required
+def intent_offers(request, pk):
+    """The offers section alone: what the page polls for (htmx) so new offers appear live."""
+    intent = _own_intent(request, pk)
+    return render(request, "website/_offers.html", _offers_context(request, intent))
+
+
+def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
+    intent = _own_intent(request, pk)
+    context = _offers_context(request, intent)
+    accepted = vendor_selectors.accepted_bid(intent=intent)
     my_rating = customer_rating_of(bid=accepted) if accepted is not None else None
     reveal = (
         relationships.identity_shared_with(customer=request.user, vendor_id=accepted.vendor_id)
@@ -96,17 +125,18 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
         if reveal is not None:
             initial = {"name": reveal.name, "email": reveal.email, "phone": reveal.phone}
         reveal_form = RevealForm(initial=initial)
+    my_outcome = vendor_selectors.outcome_of(bid=accepted, side=DealOutcome.Side.CUSTOMER) if accepted else None
     return render(
         request,
         "website/intent_detail.html",
         {
-            "intent": intent,
-            "rows": rows,
-            "sort": sort if sort in SORTS else "price",
+            **context,
             "terms": describe_terms(intent.terms),
             "accepted": accepted,
+            "my_outcome": my_outcome,
+            "outcome_form": OutcomeForm() if accepted is not None and my_outcome is None else None,
             "my_rating": my_rating,
-            "rating_form": RatingForm() if accepted is not None and my_rating is None else None,
+            "rating_form": RatingForm() if accepted is not None and my_rating is None and may_rate(accepted) else None,
             "reveal": reveal,
             "reveal_form": reveal_form,
             "attribute_labels": _attribute_labels(intent),
@@ -115,72 +145,7 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
 
 
 def _attribute_labels(intent) -> list[tuple[str, str]]:
-    labels = {d["name"]: d.get("label") or d["name"] for d in category_schema(intent.category)}
-    return [(labels.get(name, name), _show(value)) for name, value in intent.attributes.items()]
-
-
-def _show(value) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return " or ".join(map(str, value))
-    if isinstance(value, dict):
-        return f"{value.get('min', '…')} – {value.get('max', '…')}"
-    return str(value)
-
-
-def _act(request, pk, action, success: str):
-    _own_intent(request, pk)
-    try:
-        action()
-    except NotFound:
-        raise Http404("No such bid.") from None
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, success)
-    return redirect("intents:detail", pk=pk)
-
-
-@login_required
-@require_POST
-def bid_accept(request, pk, bid_id):
-    return _act(
-        request,
-        pk,
-        lambda: deal.accept_bid(customer=request.user, bid_id=bid_id),
-        "Bid accepted. The other vendors have been told, and the request is closed to new bids.",
-    )
-
-
-@login_required
-@require_POST
-def bid_decline(request, pk, bid_id):
-    return _act(request, pk, lambda: deal.decline_bid(customer=request.user, bid_id=bid_id), "Bid declined.")
-
-
-@login_required
-@require_POST
-def intent_withdraw(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda: deal.withdraw_intent(customer=request.user, intent_id=pk),
-        "Request withdrawn. Vendors have been told.",
-    )
-
-
-@login_required
-@require_POST
-def vendor_block(request, pk, vendor_id):
-    intent = _own_intent(request, pk)
-    try:
-        vendor_selectors.bid_from_vendor(intent=intent, vendor_id=vendor_id)
-    except NotFound:
-        raise Http404("No such vendor on this request.") from None
-    relationships.block_vendor(customer=request.user, vendor_id=vendor_id)
-    messages.success(request, "Blocked. None of your requests will reach this vendor again.")
-    return redirect("intents:detail", pk=pk)
+    return describe_attributes(category_schema(intent.category), intent.attributes, country=intent.region.code)
 
 
 @login_required

@@ -9,8 +9,8 @@ from intents.models import Category, Intent
 from reputation.models import Rating
 from reputation.services import rate
 from tests.factories import VendorFactory
-from vendors.deal import accept_bid
-from vendors.models import Bid, Message, Subscription, SubscriptionKey, Vendor, WebhookEndpoint
+from vendors.deal import accept_bid, mark_outcome
+from vendors.models import Bid, DealOutcome, Message, Subscription, SubscriptionKey, Vendor, WebhookEndpoint
 from vendors.services import issue_api_key
 from vendors.threads import post_message
 from vendors.webhooks import new_secret
@@ -29,6 +29,7 @@ def world(customer, publish, subscribe, vendor):
     post_message(intent=intent, vendor=vendor, sender=Message.Sender.CUSTOMER, body="Hello")
     accept_bid(customer=customer, bid_id=bid.pk)
     bid.refresh_from_db()
+    mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, outcome=DealOutcome.Outcome.COMPLETED, customer=customer)
     rate(bid=bid, by=Rating.Side.CUSTOMER, score=4)
     return intent
 

@@ -221,3 +221,19 @@ def test_changing_a_subscription_reindexes_it(yaris, categories, regions):
     assert vendor.pk not in matched(yaris)
     save_subscription(vendor=vendor, subscription=subscription, categories=[categories["cars"]])
     assert vendor.pk in matched(yaris)
+
+
+def test_a_polish_request_matches_a_polish_keyword(customer, categories, regions):
+    """Snowball's stemmer or, for a language it lacks, lower-casing: either way the same words meet."""
+    polish = subscribe([categories["cars"]], [regions["GB"]], keywords=["samochodu"], language="pl")
+    other = subscribe([categories["cars"]], [regions["GB"]], keywords=["rower"], language="pl")
+    intent = IntentFactory(
+        customer=customer,
+        title="Szukam samochodu Toyota Yaris, srebrny",
+        details="",
+        category=categories["cars"],
+        region=regions["GB"],
+        language="pl",
+    )
+    found = matched(intent)
+    assert polish.pk in found and other.pk not in found

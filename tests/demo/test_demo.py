@@ -13,8 +13,9 @@ from intents.attributes import validate_schema
 from intents.models import Category, Region
 from intents.services import publish_intent
 from tests.factories import UserFactory, VendorFactory
+from vendors.deal import counter_bid
 from vendors.models import Bid, Subscription, Vendor
-from vendors.services import authenticate_key, issue_api_key
+from vendors.services import authenticate_key, deliver, issue_api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,10 @@ def test_client_and_one_bot_cycle_over_real_http(live_server, customer, publish,
     assert bot.cycle() == 0
     bid = Bid.objects.get()
     assert bid.vendor == vendor and bid.currency == "GBP" and 3400 <= bid.amount <= 3960
-    assert bid.offered_attributes["make"] == "Toyota" and bid.offered_attributes["trim"] == ["T3"]
+    assert bid.offered_attributes["make"] == "Toyota"  # a concrete car: one value per attribute
+    assert bid.offered_attributes["trim"] in ("T2", "T3", "TR", "T Spirit")
+    assert isinstance(bid.offered_attributes["mileage"], int)
+    assert bid.photos.count() == 1  # a picture of it, drawn by the bot
 
 
 @pytest.mark.django_db(transaction=True)
@@ -135,3 +139,33 @@ def test_bot_waits_for_a_server_that_is_not_up():
     threading.Timer(0.3, stop.set).start()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_a_bot_beats_a_better_price_and_answers_counters(live_server, customer, publish, subscribe, make_vendor_client):
+    vendor = VendorFactory(name="Bot Motors")
+    subscribe(vendor)
+    _, key = issue_api_key(vendor=vendor)
+    intent = publish(customer, budget_max=Decimal("4000"))
+    bot = Bot("Bot Motors", live_server.url, key, seed=2)
+    assert bot.cycle() == 1
+    mine = Bid.objects.get(vendor=vendor)
+    rival = make_vendor_client()
+    subscribe(rival.vendor)
+    deliver(intent=intent, matches=[(rival.vendor.pk, None)])
+    cheaper = (mine.amount - 100).quantize(Decimal("1"))
+    assert (
+        rival.post(
+            "/api/v1/bids/", {"intent": str(intent.pk), "amount": str(cheaper), "currency": "GBP"}, format="json"
+        ).status_code
+        == 201
+    )
+    bot.cycle()
+    mine.refresh_from_db()
+    assert mine.amount == cheaper - 25  # beaten, within its floor
+    counter_bid(customer=customer, bid_id=mine.pk, target_amount=mine.amount - 50)
+    bot.cycle()
+    mine.refresh_from_db()
+    assert mine.amount == cheaper - 75 and mine.counters.get().status == "answered"
+    counter_bid(customer=customer, bid_id=mine.pk, target_amount=Decimal("100"))  # far below its floor
+    bot.cycle()
+    assert mine.counters.order_by("-created_at").first().status == "declined"

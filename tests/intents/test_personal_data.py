@@ -10,8 +10,8 @@ from broker.personal_data import erase_customer, export_csv, export_customer_dat
 from intents.models import Intent
 from reputation.models import Rating
 from reputation.services import rate
-from vendors.deal import accept_bid
-from vendors.models import Bid, Delivery, Message, Pseudonym, VendorEvent
+from vendors.deal import accept_bid, mark_outcome
+from vendors.models import Bid, DealOutcome, Delivery, Message, Pseudonym, VendorEvent
 from vendors.threads import post_message
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,7 @@ def history(customer, vendor, publish, subscribe):
     post_message(intent=intent, vendor=vendor, sender=Message.Sender.CUSTOMER, body="Is it silver?")
     accept_bid(customer=customer, bid_id=bid.pk)
     bid.refresh_from_db()
+    mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, outcome=DealOutcome.Outcome.COMPLETED, customer=customer)
     rate(bid=bid, by=Rating.Side.CUSTOMER, score=5, comment="Lovely")
     return intent, bid
 

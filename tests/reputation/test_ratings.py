@@ -7,8 +7,8 @@ from reputation.models import Rating
 from reputation.selectors import customer_reputation, vendor_reputation
 from reputation.services import NotRateable, rate, reveal_expired
 from tests.factories import IntentFactory, UserFactory
-from vendors.deal import accept_bid
-from vendors.models import Bid, VendorEvent
+from vendors.deal import accept_bid, mark_outcome
+from vendors.models import Bid, DealOutcome, VendorEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +23,7 @@ def deal(vendor_client, customer, publish, subscribe):
     )
     accept_bid(customer=customer, bid_id=bid.pk)
     bid.refresh_from_db()
+    mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, outcome=DealOutcome.Outcome.COMPLETED, customer=customer)
     return bid
 
 
@@ -46,7 +47,9 @@ def test_both_sides_rated_reveals_both_and_tells_the_vendor(vendor_client, deal)
 def test_one_sided_rating_is_revealed_when_the_window_closes(deal):
     rate(bid=deal, by=Rating.Side.CUSTOMER, score=2)
     assert reveal_expired() == 0
-    Bid.objects.filter(pk=deal.pk).update(decided_at=timezone.now() - timedelta(days=31))
+    long_ago = timezone.now() - timedelta(days=31)
+    Bid.objects.filter(pk=deal.pk).update(decided_at=long_ago)
+    DealOutcome.objects.filter(bid=deal).update(created_at=long_ago)
     assert reveal_expired() == 1
     assert vendor_reputation(deal.vendor_id)["ratings"] == 1
 
@@ -111,3 +114,30 @@ def test_another_vendors_deal_is_404(make_vendor_client, deal):
 def test_rating_window_closes(deal):
     with pytest.raises(NotRateable):
         rate(bid=deal, by=Rating.Side.CUSTOMER, score=5, now=timezone.now() + timedelta(days=31))
+
+
+def test_ratings_do_not_open_at_acceptance(vendor_client, customer, publish, subscribe):
+    subscribe(vendor_client.vendor)
+    intent = publish(customer)
+    bid = Bid.objects.create(
+        intent=intent, vendor=vendor_client.vendor, amount=3500, currency="GBP", terms_accepted=intent.terms
+    )
+    accept_bid(customer=customer, bid_id=bid.pk)
+    bid.refresh_from_db()
+    with pytest.raises(NotRateable, match="once the deal is marked completed"):
+        rate(bid=bid, by=Rating.Side.CUSTOMER, score=5)
+    response = vendor_client.post(f"/api/v1/bids/{bid.pk}/rating/", {"score": 4}, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "not_rateable"
+
+
+def test_ratings_open_a_week_after_the_deal_even_if_nobody_marks_it(vendor_client, customer, publish, subscribe):
+    subscribe(vendor_client.vendor)
+    intent = publish(customer)
+    bid = Bid.objects.create(
+        intent=intent, vendor=vendor_client.vendor, amount=3500, currency="GBP", terms_accepted=intent.terms
+    )
+    accept_bid(customer=customer, bid_id=bid.pk)
+    Bid.objects.filter(pk=bid.pk).update(decided_at=timezone.now() - timedelta(days=8))
+    bid.refresh_from_db()
+    assert rate(bid=bid, by=Rating.Side.CUSTOMER, score=4).score == 4

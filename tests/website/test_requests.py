@@ -1,12 +1,17 @@
 """The customer's website, through Django's test client."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from broker.models import OutboxEvent
 from intents.models import Intent
 from tests.factories import UserFactory, VendorFactory
 from vendors.models import Bid, Delivery
+from vendors.services import revise_bid
 
 pytestmark = pytest.mark.django_db
 
@@ -162,30 +167,110 @@ def test_list_and_detail_show_her_requests_and_bids_side_by_side(signed_in, inte
     assert intent.title in listing and "2 active bids" in listing
     detail = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
     assert detail.index("Cheap Cars") < detail.index("Dear Cars")
-    by_price_desc = signed_in.get(reverse("intents:detail", args=[intent.pk]) + "?sort=-price").content.decode()
-    assert by_price_desc.index("Dear Cars") < by_price_desc.index("Cheap Cars")
+    newest_first = signed_in.get(reverse("intents:detail", args=[intent.pk]) + "?sort=newest").content.decode()
+    assert newest_first.index("Dear Cars") < newest_first.index("Cheap Cars")
 
 
-def test_accepting_a_bid_declines_the_others_and_closes_the_request(signed_in, intent_with_bids):
+def test_the_comparison_marks_each_offer_against_her_wishes(signed_in, intent_with_bids):
+    intent, (cheap, dear) = intent_with_bids  # she asked: Toyota, T3 or TR, at most 40,000 mi, aircon, 5 doors
+    Bid.objects.filter(pk=cheap.pk).update(
+        offered_attributes={"make": "Toyota", "model": "Yaris", "trim": "T3", "mileage": 38000, "aircon": True}
+    )
+    Bid.objects.filter(pk=dear.pk).update(offered_attributes={"make": "Toyota", "model": "Yaris", "trim": "T2"})
+    response = signed_in.get(reverse("intents:detail", args=[intent.pk]) + "?sort=fit")
+    offers = response.context["offers"]
+    assert [offer.bid.vendor.name for offer in offers] == ["Cheap Cars", "Dear Cars"]
+    marks = {offer.bid.vendor.name: {row.name: row.mark for row in offer.comparison.rows} for offer in offers}
+    assert marks["Cheap Cars"]["trim"] == "meets" and marks["Cheap Cars"]["mileage"] == "meets"
+    assert marks["Dear Cars"]["trim"] == "differs" and marks["Dear Cars"]["mileage"] == "not_stated"
+    html = response.content.decode()
+    assert "38,000 mi" in html and "£3,500" in html and "£500 under your budget" in html
+    assert "(differs from your wish)" in html and "not stated" in html
+
+
+def test_a_revised_offer_shows_what_it_was_and_an_expired_one_cannot_be_accepted(signed_in, intent_with_bids):
     intent, (cheap, dear) = intent_with_bids
+    revise_bid(bid=cheap, amount=Decimal("3400"))
+    Bid.objects.filter(pk=dear.pk).update(valid_until=timezone.now() - timedelta(hours=1))
+    response = signed_in.get(reverse("intents:detail", args=[intent.pk]))
+    html = response.content.decode()
+    assert "£3,400" in html and "was <s>£3,500</s>" in html
+    assert "Expired" in html
+    assert reverse("intents:accept", args=[intent.pk, dear.pk]) not in html
+    assert reverse("intents:accept", args=[intent.pk, cheap.pk]) in html
+
+
+def test_a_sealed_request_shows_her_no_offer_before_its_deadline(signed_in, intent_with_bids):
+    intent, _ = intent_with_bids
+    Intent.objects.filter(pk=intent.pk).update(format="sealed", sealed_until=timezone.now() + timedelta(days=2))
+    html = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    assert "2 offers received so far" in html and "Cheap Cars" not in html and "£3,500" not in html
+    Intent.objects.filter(pk=intent.pk).update(sealed_until=timezone.now() - timedelta(minutes=1))
+    html = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    assert "Cheap Cars" in html and "Dear Cars" in html
+
+
+def test_the_offers_section_alone_is_served_for_live_updates(signed_in, intent_with_bids):
+    intent, _ = intent_with_bids
+    html = signed_in.get(reverse("intents:offers", args=[intent.pk])).content.decode()
+    assert html.lstrip().startswith('<section id="offers"') and "Cheap Cars" in html
+    detail = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    assert 'hx-trigger="every 5s"' in detail and "/static/django_htmx/htmx" in detail  # from our own static files
+
+
+def test_accepting_asks_first_then_declines_the_others_and_closes_the_request(signed_in, intent_with_bids):
+    intent, (cheap, dear) = intent_with_bids
+    confirm = signed_in.get(reverse("intents:accept", args=[intent.pk, cheap.pk])).content.decode()
+    assert "Accept Cheap Cars" in confirm and "The other 1 offer will be declined" in confirm
+    cheap.refresh_from_db()
+    assert cheap.status == "active"  # asking changed nothing
     response = signed_in.post(reverse("intents:accept", args=[intent.pk, cheap.pk]), follow=True)
-    assert b"Bid accepted" in response.content
+    assert b"Deal agreed with Cheap Cars" in response.content
     cheap.refresh_from_db(), dear.refresh_from_db(), intent.refresh_from_db()
     assert (cheap.status, dear.status, intent.status) == ("accepted", "declined", "accepted")
+    assert dear.decline_reason == "another_accepted"
     again = signed_in.post(reverse("intents:accept", args=[intent.pk, dear.pk]), follow=True)
-    assert again.status_code == 200 and b"This request is accepted." in again.content
+    assert again.status_code == 200 and b"This request is deal agreed." in again.content
     dear.refresh_from_db()
     assert dear.status == "declined"
 
 
-def test_decline_and_withdraw(signed_in, intent_with_bids):
+def test_decline_and_withdraw_ask_for_a_reason(signed_in, intent_with_bids):
     intent, (cheap, dear) = intent_with_bids
-    signed_in.post(reverse("intents:decline", args=[intent.pk, cheap.pk]))
+    missing = signed_in.post(reverse("intents:decline", args=[intent.pk, cheap.pk]), {"reason": ""})
+    assert missing.status_code == 200 and missing.context["form"].errors["reason"]
     cheap.refresh_from_db()
-    assert cheap.status == "declined"
-    signed_in.post(reverse("intents:withdraw", args=[intent.pk]))
+    assert cheap.status == "active"
+    signed_in.post(reverse("intents:decline", args=[intent.pk, cheap.pk]), {"reason": "price"})
+    cheap.refresh_from_db()
+    assert (cheap.status, cheap.decline_reason) == ("declined", "price")
+    confirm = signed_in.get(reverse("intents:withdraw", args=[intent.pk])).content.decode()
+    assert "Withdraw this request?" in confirm and "I bought elsewhere" in confirm
+    signed_in.post(reverse("intents:withdraw", args=[intent.pk]), {"reason": "bought_elsewhere"})
     intent.refresh_from_db(), dear.refresh_from_db()
-    assert intent.status == "withdrawn" and dear.status == "declined"
+    assert intent.status == "withdrawn" and intent.close_reason == "bought_elsewhere" and dear.status == "declined"
+
+
+def test_block_asks_first(signed_in, intent_with_bids, customer):
+    intent, (cheap, _) = intent_with_bids
+    assert (
+        "Block Cheap Cars?"
+        in signed_in.get(reverse("intents:block", args=[intent.pk, cheap.vendor_id])).content.decode()
+    )
+    assert not customer.blocks.exists()
+
+
+def test_she_asks_a_vendor_for_a_better_offer(signed_in, intent_with_bids):
+    intent, (cheap, _) = intent_with_bids
+    url = reverse("intents:counter", args=[intent.pk, cheap.pk])
+    empty = signed_in.post(url, {"target_amount": "", "note": ""})
+    assert empty.status_code == 200 and empty.context["form"].errors["target_amount"]
+    negative = signed_in.post(url, {"target_amount": "-5", "note": ""})
+    assert negative.context["form"].errors["target_amount"]
+    assert not cheap.counters.exists()
+    response = signed_in.post(url, {"target_amount": "3300", "note": "Could you do 3,300?"}, follow=True)
+    assert b"can revise its offer or decline" in response.content
+    assert cheap.counters.get().target_amount == Decimal("3300")
 
 
 def test_another_customers_request_is_404(client, intent_with_bids):
@@ -215,11 +300,17 @@ def test_block_vendor(signed_in, intent_with_bids, customer):
     assert customer.blocks.filter(vendor=cheap.vendor).exists()
 
 
-def test_rate_after_accepting(signed_in, intent_with_bids):
+def test_rate_once_the_deal_is_completed(signed_in, intent_with_bids):
     intent, (cheap, _) = intent_with_bids
     signed_in.post(reverse("intents:accept", args=[intent.pk, cheap.pk]))
     page = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
-    assert "Rate Cheap Cars" in page
+    assert "Deal agreed" in page and "Rate Cheap Cars" not in page  # not at acceptance
+    url = reverse("intents:outcome", args=[intent.pk, cheap.pk])
+    assert signed_in.post(url, {"outcome": "fell_through", "reason": ""}).context["form"].errors["reason"]
+    signed_in.post(url, {"outcome": "completed"})
+    page = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    assert "Deal completed" in page and "Rate Cheap Cars" in page
+    assert '<option value="" selected>Choose a score</option>' in page  # nothing preselected
     response = signed_in.post(reverse("intents:rate", args=[intent.pk, cheap.pk]), {"score": "9"}, follow=True)
     assert b"Choose a score from 1 to 5." in response.content
     response = signed_in.post(reverse("intents:rate", args=[intent.pk, cheap.pk]), {"score": "5"}, follow=True)
@@ -236,3 +327,97 @@ def test_export_and_erase(signed_in, intent_with_bids, customer):
     signed_in.post(reverse("intents:my_data"), {"confirm": "erase my account"})
     assert not Intent.objects.exists()
     assert not type(customer).objects.filter(pk=customer.pk).exists()
+
+
+# Limits, open-ended ranges, dependent choices, language, money ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"attr_mileage": "-5"}, "attr_mileage", "Enter a number: 0 or more."),
+        ({"attr_year_0": "1800", "attr_year_1": ""}, "attr_year", "Enter a range from 1950 to"),
+        ({"attr_engine_size": "12"}, "attr_engine_size", "Enter a number from 0.6 to 8."),
+        ({"attr_doors": "1"}, "attr_doors", "Enter a number from 2 to 7."),
+        ({"attr_make": "Ford", "attr_model": "Yaris"}, "attr_model", "Yaris does not go with Ford"),
+        ({"attr_model": "Fiesta", "attr_trim": ["T3"]}, "attr_trim", "T3 does not go with Fiesta"),
+        ({"details": "x" * 5001}, "details", "at most 5000 characters"),
+        ({"language": "xx"}, "language", "Select a valid choice."),
+    ],
+)
+def test_limits_are_shown_next_to_their_field_and_save_nothing(
+    signed_in, categories, regions, overrides, field, message
+):
+    response = signed_in.post(new_url(categories), yaris_form(**overrides))
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field]), response.context["form"].errors
+    html = response.content.decode()
+    assert f'id="id_{field}-errors"' in html and "aria-invalid" in html
+    assert not Intent.objects.exists() and not OutboxEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "stored"),
+    [("2006", "", {"min": 2006}), ("", "2010", {"max": 2010}), ("2003", "2006", {"min": 2003, "max": 2006})],
+)
+def test_open_ended_year_ranges_are_accepted(signed_in, categories, regions, low, high, stored):
+    response = signed_in.post(new_url(categories), yaris_form(attr_year_0=low, attr_year_1=high))
+    assert response.status_code == 302, response.context["form"].errors
+    assert Intent.objects.get().attributes["year"] == stored
+
+
+def test_the_form_shows_bounds_units_and_models_by_make(signed_in, categories, regions):
+    form = signed_in.get(new_url(categories)).content.decode()
+    assert "Mileage, at most (mi)" in form and "From 1950 to" in form and "From 0.6 to 8." in form
+    assert '<optgroup label="Toyota">' in form and '<option value="Yaris">' in form
+    assert "Mileage, at most (km)" in signed_in.get(new_url(categories, country="FR")).content.decode()
+
+
+def test_a_model_of_the_chosen_make_is_stored(signed_in, categories, regions):
+    signed_in.post(new_url(categories), yaris_form(attr_model="Yaris"))
+    assert Intent.objects.get().attributes["model"] == "Yaris"
+
+
+def test_the_language_select_defaults_to_the_browsers_language(signed_in, categories, regions):
+    polish = signed_in.get(new_url(categories), HTTP_ACCEPT_LANGUAGE="pl-PL,pl;q=0.9,en;q=0.8")
+    assert polish.context["form"]["language"].value() == "pl"
+    assert "Language of your request" in polish.content.decode() and "Detect from the text" in polish.content.decode()
+    unknown = signed_in.get(new_url(categories), HTTP_ACCEPT_LANGUAGE="xx-YY")
+    assert unknown.context["form"]["language"].value() == "en"
+    assert signed_in.get(new_url(categories)).context["form"]["language"].value() == "en"
+
+
+def test_a_request_posted_in_polish_stores_pl(signed_in, categories, regions):
+    polish = yaris_form(
+        title="Szukam samochodu Toyota Yaris, srebrny", details="Niski przebieg, klimatyzacja.", language="pl"
+    )
+    assert signed_in.post(new_url(categories), polish).status_code == 302
+    assert Intent.objects.get().language == "pl"
+
+
+def test_detect_from_the_text(signed_in, categories, regions):
+    detect = yaris_form(
+        title="Szukam samochodu Toyota Yaris, srebrny", details="Niski przebieg, klimatyzacja.", language="auto"
+    )
+    signed_in.post(new_url(categories), detect)
+    assert Intent.objects.get().language == "pl"
+
+
+def test_without_a_language_field_the_browsers_language_is_stored(signed_in, categories, regions):
+    signed_in.post(new_url(categories), yaris_form(), HTTP_ACCEPT_LANGUAGE="de-DE")
+    assert Intent.objects.get().language == "de"
+
+
+def test_details_of_5000_characters_are_accepted(signed_in, categories, regions):
+    assert signed_in.post(new_url(categories), yaris_form(details="x" * 5000)).status_code == 302
+
+
+def test_detail_page_shows_money_and_attributes_for_people(signed_in, intent_with_bids):
+    intent, _bids = intent_with_bids
+    page = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    assert "budget up to £4,000" in page and "£3,500" in page and "£3,900" in page
+    assert "3500.00 GBP" not in page and "4000.00 GBP" not in page
+    assert "<dt>Mileage</dt><dd>at most 40,000 mi</dd>" in page and "<dd>T3 or TR</dd>" in page
+    assert "<dd>yes</dd>" in page and "[" not in page.split('class="attributes"')[1].split("</dl>")[0]
+    listing = signed_in.get(reverse("intents:list")).content.decode()
+    assert "budget up to £4,000" in listing

@@ -1,0 +1,233 @@
+"""The customer's side of the deal on the website: accept, decline, counter, block and withdraw
+each ask first and say what will happen; saying how a deal ended. Thin: a form, one transition
+of ``vendors.deal``, a redirect; errors go back next to the field."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from broker.core.errors import DomainError, NotFound
+from broker.website.deal_forms import CounterForm, DeclineForm, OutcomeForm, WithdrawForm
+from intents import selectors
+from intents.models import Intent
+from vendors import deal, relationships
+from vendors import selectors as vendor_selectors
+from vendors.models import Bid, DealOutcome
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def _customer(request: HttpRequest) -> User:
+    """The signed-in customer (every view here is ``login_required``)."""
+    return cast("User", request.user)
+
+
+def _own_intent(request: HttpRequest, pk: Any) -> Intent:
+    try:
+        return selectors.customer_intent(customer=_customer(request), intent_id=pk)
+    except NotFound:
+        raise Http404("No such request.") from None
+
+
+def _own_bid(intent: Intent, bid_id: Any) -> Bid:
+    try:
+        return vendor_selectors.intent_bid(intent=intent, bid_id=bid_id)
+    except NotFound:
+        raise Http404("No such offer.") from None
+
+
+def _confirm(request: HttpRequest, intent: Intent, **context: Any) -> HttpResponse:
+    return render(request, "website/confirm.html", {"intent": intent, **context})
+
+
+def _apply_errors(form: Form, error: ValidationError) -> None:
+    for field, field_messages in error.message_dict.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@login_required
+def bid_accept(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
+    intent = _own_intent(request, pk)
+    bid = _own_bid(intent, bid_id)
+    others = [
+        other for other in vendor_selectors.intent_bids(intent=intent) if other.status == "active" and other != bid
+    ]
+    if request.method == "POST":
+        try:
+            deal.accept_bid(customer=_customer(request), bid_id=bid.pk)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Deal agreed with {bid.vendor.name}. The other vendors have been told.")
+        return redirect("intents:detail", pk=intent.pk)
+    consequences = [
+        f"You agree the deal with {bid.vendor.name} at the price they offered.",
+        "Your request closes: no new offers.",
+    ]
+    if others:
+        consequences.append(
+            f"The other {len(others)} offer{'s' if len(others) != 1 else ''} will be declined, and "
+            f"{'their vendors' if len(others) != 1 else 'its vendor'} told."
+        )
+    consequences.append(
+        f"{bid.vendor.name} still knows you only by a pseudonym until you choose to tell them who you are."
+    )
+    return _confirm(
+        request,
+        intent,
+        title=f"Accept {bid.vendor.name}'s offer?",
+        bid=bid,
+        consequences=consequences,
+        action_label="Accept this offer",
+        danger=False,
+    )
+
+
+@login_required
+def bid_decline(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
+    intent = _own_intent(request, pk)
+    bid = _own_bid(intent, bid_id)
+    form = DeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal.decline_bid(customer=_customer(request), bid_id=bid.pk, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("intents:detail", pk=intent.pk)
+        else:
+            messages.success(request, f"Declined. {bid.vendor.name} has been told why.")
+            return redirect("intents:detail", pk=intent.pk)
+    return _confirm(
+        request,
+        intent,
+        title=f"Decline {bid.vendor.name}'s offer?",
+        bid=bid,
+        form=form,
+        consequences=["The offer is declined for good; the vendor cannot revise it.", "Your request stays open."],
+        action_label="Decline the offer",
+        danger=True,
+    )
+
+
+@login_required
+def bid_counter(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
+    intent = _own_intent(request, pk)
+    bid = _own_bid(intent, bid_id)
+    form = CounterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal.counter_bid(customer=_customer(request), bid_id=bid.pk, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("intents:detail", pk=intent.pk)
+        else:
+            messages.success(request, f"Sent. {bid.vendor.name} can revise its offer or decline.")
+            return redirect("intents:detail", pk=intent.pk)
+    return _confirm(
+        request,
+        intent,
+        title=f"Ask {bid.vendor.name} for a better offer",
+        bid=bid,
+        form=form,
+        consequences=[
+            "The vendor sees your target and note under your pseudonym, and may revise its offer or decline.",
+            "You can ask each vendor once at a time.",
+        ],
+        action_label="Send",
+        danger=False,
+    )
+
+
+@login_required
+def vendor_block(request: HttpRequest, pk: Any, vendor_id: int) -> HttpResponse:
+    intent = _own_intent(request, pk)
+    try:
+        bid = vendor_selectors.bid_from_vendor(intent=intent, vendor_id=vendor_id)
+    except NotFound:
+        raise Http404("No such vendor on this request.") from None
+    if request.method == "POST":
+        relationships.block_vendor(customer=_customer(request), vendor_id=vendor_id)
+        messages.success(request, f"Blocked. None of your requests will reach {bid.vendor.name} again.")
+        return redirect("intents:detail", pk=pk)
+    return _confirm(
+        request,
+        intent,
+        title=f"Block {bid.vendor.name}?",
+        consequences=[
+            f"None of your requests will reach {bid.vendor.name} again.",
+            "Its offers already made stay where they are; you can still decline them.",
+        ],
+        action_label=f"Block {bid.vendor.name}",
+        danger=True,
+    )
+
+
+@login_required
+def intent_withdraw(request: HttpRequest, pk: Any) -> HttpResponse:
+    intent = _own_intent(request, pk)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal.withdraw_intent(customer=_customer(request), intent_id=intent.pk, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("intents:detail", pk=intent.pk)
+        else:
+            messages.success(request, "Request withdrawn. The vendors who have it have been told why.")
+            return redirect("intents:detail", pk=intent.pk)
+    return _confirm(
+        request,
+        intent,
+        title="Withdraw this request?",
+        form=form,
+        consequences=[
+            "Your request closes for good; no vendor can make or change an offer.",
+            "Every offer on it is declined and the vendors are told the reason you give.",
+        ],
+        action_label="Withdraw the request",
+        danger=True,
+    )
+
+
+@login_required
+def deal_outcome(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
+    """She says how the agreed deal ended (a form on the request's page)."""
+    intent = _own_intent(request, pk)
+    bid = _own_bid(intent, bid_id)
+    form = OutcomeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal.mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, customer=_customer(request), **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("intents:detail", pk=intent.pk)
+        else:
+            messages.success(request, "Thank you. You can rate the deal now.")
+            return redirect("intents:detail", pk=intent.pk)
+    return _confirm(
+        request,
+        intent,
+        title=f"How did the deal with {bid.vendor.name} end?",
+        bid=bid,
+        form=form,
+        consequences=["The vendor is told what you say. Once a deal is completed, both of you can rate it."],
+        action_label="Save",
+        danger=False,
+    )

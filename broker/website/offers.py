@@ -1,0 +1,142 @@
+"""The offers on one of her requests, arranged for the comparison page: her wishes as rows, the
+offers as columns (cards on a phone), each cell marked meets / differs / not stated
+(``intents.comparison``), prices against her budget, what was revised, what she asked for, how
+long each offer stands. Presentation only: the rules live in the domain."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from intents.comparison import MEETS, NOT_STATED, Comparison, compare
+from intents.models import Intent
+from intents.taxonomy import category_schema
+from reputation.selectors import Reputation
+from vendors.deal import offer_expired
+from vendors.models import Bid, BidCounter, BidPhoto
+
+
+@dataclass
+class Offer:
+    bid: Bid
+    reputation: Reputation
+    comparison: Comparison
+    expired: bool
+    photo: BidPhoto | None
+    revised_from: Decimal | None
+    counter: BidCounter | None
+    budget_difference: Decimal | None  # positive: under her budget, rounded down in her favour of caution
+    cells: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def over_budget(self) -> Decimal | None:
+        return -self.budget_difference if self.budget_difference is not None and self.budget_difference < 0 else None
+
+    @property
+    def can_act(self) -> bool:
+        return self.bid.status == Bid.Status.ACTIVE and not self.expired
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    name: str
+    label: str
+    wish: str
+    wished: bool
+    cells: list[Any]
+
+
+def _budget_difference(intent: Intent, bid: Bid) -> Decimal | None:
+    if intent.budget_max is None or intent.currency != bid.currency:
+        return None
+    difference = intent.budget_max - bid.amount
+    # Never overstate a saving: whole units, rounded towards zero.
+    return Decimal(math.floor(difference)) if difference >= 0 else Decimal(math.ceil(difference))
+
+
+def build_offers(intent: Intent, bids: Sequence[Bid], reputations: dict[int, Reputation]) -> list[Offer]:
+    schema = category_schema(intent.category)
+    now = timezone.now()
+    offers = []
+    for bid in bids:
+        revisions = sorted(bid.revisions.all(), key=lambda revision: revision.created_at)
+        counters = sorted(bid.counters.all(), key=lambda counter: counter.created_at)
+        photos = list(bid.photos.all())
+        revised_from = revisions[-1].amount if revisions and revisions[-1].amount != bid.amount else None
+        offers.append(
+            Offer(
+                bid=bid,
+                reputation=reputations[bid.vendor_id],
+                comparison=compare(schema, intent.attributes, bid.offered_attributes, country=intent.region.code),
+                expired=bid.status == Bid.Status.EXPIRED
+                or (bid.status == Bid.Status.ACTIVE and offer_expired(bid, now)),
+                photo=photos[0] if photos else None,
+                revised_from=revised_from,
+                counter=counters[-1] if counters else None,
+                budget_difference=_budget_difference(intent, bid),
+            )
+        )
+    return offers
+
+
+def _sort_key(sort: str) -> Callable[[Offer], Any]:
+    keys: dict[str, Callable[[Offer], Any]] = {
+        "price": lambda offer: (offer.bid.amount, offer.bid.created_at),
+        "fit": lambda offer: (-offer.comparison.fit, offer.bid.amount),
+        "reputation": lambda offer: (
+            -(offer.reputation["score"] or 0),
+            -offer.reputation["ratings"],
+            offer.bid.amount,
+        ),
+        "newest": lambda offer: -offer.bid.created_at.timestamp(),
+    }
+    return keys.get(sort, keys["price"])
+
+
+SORT_LABELS = {"price": "lowest price", "fit": "best fit", "reputation": "reputation", "newest": "newest"}
+
+
+def sort_offers(offers: list[Offer], sort: str) -> tuple[list[Offer], str]:
+    """Offers still standing first, each group in the chosen order; returns the sort applied."""
+    sort = sort if sort in SORT_LABELS else "price"
+    key = _sort_key(sort)
+    return sorted(offers, key=lambda offer: (not offer.can_act, key(offer))), sort
+
+
+def matrix(offers: Sequence[Offer]) -> list[MatrixRow]:
+    """Her wishes as rows (in the schema's order), then what offers state that she did not ask
+    about; one cell per offer, in the offers' order."""
+    names: dict[str, tuple[str, str, bool]] = {}
+    for offer in offers:
+        for row in offer.comparison.rows:
+            label, wish, wished = names.get(row.name, (row.label, row.wish, row.wished))
+            names[row.name] = (label, wish or row.wish, wished or row.wished)
+    ordered = sorted(names.items(), key=lambda item: not item[1][2])  # stable: wishes first
+    rows = []
+    for name, (label, wish, wished) in ordered:
+        cells = []
+        for offer in offers:
+            found = next((r for r in offer.comparison.rows if r.name == name), None)
+            cells.append(
+                {
+                    "offer": found.offer if found else "",
+                    "mark": found.mark if found else (NOT_STATED if wished else MEETS),
+                }
+            )
+        rows.append(MatrixRow(name=name, label=label, wish=wish, wished=wished, cells=cells))
+    return rows
+
+
+def sealed_notice(intent: Intent, count: int, now: datetime | None = None) -> str:
+    if not intent.is_sealed(now):
+        return ""
+    assert intent.sealed_until is not None
+    offers = f"{count} offer{'s' if count != 1 else ''} received so far" if count else "No offers yet"
+    deadline = f"{timezone.localtime(intent.sealed_until):%-d %b, %H:%M}"
+    return f"{offers}. They stay sealed until {deadline}: you see them all together then."
