@@ -142,7 +142,52 @@ class RangeField(forms.MultiValueField):
         return bounds or None
 
 
-class IntentForm(AccessibleForm):
+class AttributesForm(AccessibleForm):
+    """A form with one input per attribute of a category's schema, named ``attr_<name>``; the
+    values are checked by the service against the schema, and its messages are put back next to
+    the inputs (``add_service_errors``)."""
+
+    def add_attribute_fields(self, category: Category, country: str) -> None:
+        self.schema = category_schema(category)
+        for definition in self.schema:
+            self.fields[ATTRIBUTE_PREFIX + definition["name"]] = attribute_field(definition, country)
+
+    def attribute_fields(self):
+        return [self[ATTRIBUTE_PREFIX + d["name"]] for d in self.schema]
+
+    def attribute_values(self) -> dict:
+        attributes = {}
+        for definition in self.schema:
+            value = self.cleaned_data.get(ATTRIBUTE_PREFIX + definition["name"])
+            if value in (None, "", []):
+                continue  # an attribute she left empty must not exclude any vendor
+            attributes[definition["name"]] = value
+        return attributes
+
+    def add_service_errors(self, message_dict: dict[str, list[str]]) -> None:
+        """Put the service's messages next to the inputs they are about."""
+        for key, messages in message_dict.items():
+            if key.startswith("attributes."):
+                field = ATTRIBUTE_PREFIX + key.removeprefix("attributes.")
+            elif key == "expires_at":
+                field = "expires_on"
+            elif key == "terms":
+                field = "delete_data_after_days"
+            else:
+                field = key
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+        self.mark_errors()
+
+
+def attribute_initial(definition: dict, value: object) -> object:
+    """A stored attribute value as its input's initial value."""
+    if definition["type"] == "boolean" and isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+class IntentForm(AttributesForm):
     """Step two: the request itself. Attribute inputs are named ``attr_<name>``; the values are
     checked by ``intents.services.publish_intent`` against the schema, and its messages are put
     back next to the inputs."""
@@ -208,30 +253,20 @@ class IntentForm(AccessibleForm):
         self.category = category
         self.country = country
         self.fields["language"].initial = language
-        self.schema = category_schema(category)
         areas = Region.objects.filter(lft__gt=country.lft, rgt__lt=country.rgt).order_by("name")
         cast(forms.ChoiceField, self.fields["region"]).choices = [(country.code, f"Anywhere in {country.name}")] + [
             (r.code, r.name) for r in areas
         ]
         cast(forms.ChoiceField, self.fields["currency"]).choices = currency_choices()
         self.fields["expires_on"].initial = (timezone.localdate() + timedelta(days=14)).isoformat()
-        for definition in self.schema:
-            self.fields[ATTRIBUTE_PREFIX + definition["name"]] = attribute_field(definition, country.code)
-
-    def attribute_fields(self):
-        return [self[ATTRIBUTE_PREFIX + d["name"]] for d in self.schema]
+        self.add_attribute_fields(category, country.code)
 
     def term_fields(self):
         return [self[name] for name in ("contact_through_broker_only", "no_marketing", "delete_data_after_days")]
 
     def publish_arguments(self) -> dict:
         data = self.cleaned_data
-        attributes = {}
-        for definition in self.schema:
-            value = data.get(ATTRIBUTE_PREFIX + definition["name"])
-            if value in (None, "", []):
-                continue  # an attribute she left empty must not exclude any vendor
-            attributes[definition["name"]] = value
+        attributes = self.attribute_values()
         expires_at = None
         if data.get("expires_on"):
             expires_at = timezone.make_aware(
@@ -259,20 +294,44 @@ class IntentForm(AccessibleForm):
             },
         }
 
-    def add_service_errors(self, message_dict: dict[str, list[str]]) -> None:
-        """Put ``publish_intent``'s messages next to the inputs they are about."""
-        for key, messages in message_dict.items():
-            if key.startswith("attributes."):
-                field = ATTRIBUTE_PREFIX + key.removeprefix("attributes.")
-            elif key == "expires_at":
-                field = "expires_on"
-            elif key == "terms":
-                field = "delete_data_after_days"
-            else:
-                field = key
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
-        self.mark_errors()
+
+class AmendForm(AttributesForm):
+    """She changes an open request: its details, its attributes, its budget (in its currency)."""
+
+    details = forms.CharField(
+        required=False,
+        max_length=MAX_DETAILS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Anything else vendors should know",
+        help_text=f"Up to {MAX_DETAILS:,} characters.",
+    )
+    budget_max = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        label="Budget, at most",
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+
+    def __init__(self, *args, intent: Intent, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.intent = intent
+        self.add_attribute_fields(intent.category, intent.region.code)
+        self.initial = {"details": intent.details, "budget_max": intent.budget_max}
+        for definition in self.schema:
+            value = intent.attributes.get(definition["name"])
+            if value is not None:
+                self.initial[ATTRIBUTE_PREFIX + definition["name"]] = attribute_initial(definition, value)
+        if intent.currency:
+            self.fields["budget_max"].label = f"Budget, at most ({intent.currency})"
+
+    def amend_arguments(self) -> dict:
+        return {
+            "details": self.cleaned_data.get("details", ""),
+            "attributes": self.attribute_values(),
+            "budget_max": self.cleaned_data.get("budget_max"),
+        }
 
 
 class MessageForm(AccessibleForm):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("requests/new/", views.intent_new, name="new"),
     path("requests/<uuid:pk>/", views.intent_detail, name="detail"),
     path("requests/<uuid:pk>/offers/", views.intent_offers, name="offers"),
+    path("requests/<uuid:pk>/change/", views.intent_amend, name="amend"),
     path("requests/<uuid:pk>/withdraw/", deal_views.intent_withdraw, name="withdraw"),
     path("requests/<uuid:pk>/reveal/", views.reveal_identity, name="reveal"),
     path("requests/<uuid:pk>/bids/<uuid:bid_id>/accept/", deal_views.bid_accept, name="accept"),

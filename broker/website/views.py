@@ -17,7 +17,7 @@ from broker import personal_data
 from broker.core.errors import DomainError, NotFound
 from broker.core.language import preferred_language
 from broker.website.deal_forms import OutcomeForm
-from broker.website.forms import ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
+from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
 from broker.website.offers import SORT_LABELS, build_offers, matrix, sealed_notice, sort_offers
 from intents import selectors, services
 from intents.comparison import describe_attributes
@@ -72,6 +72,28 @@ def intent_new(request):
             messages.success(request, "Your request is out. Vendors who match it will bid here.")
             return redirect("intents:detail", pk=intent.pk)
     return render(request, "website/intent_form.html", {"form": form, "category": category, "country": country})
+
+
+@login_required
+def intent_amend(request, pk):
+    """She changes an open request; the pipeline matches it again."""
+    intent = _own_intent(request, pk)
+    if not intent.is_open:
+        messages.error(request, f"This request is {intent.get_status_display().lower()}; it can no longer change.")
+        return redirect("intents:detail", pk=intent.pk)
+    form = AmendForm(request.POST or None, intent=intent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.amend_intent(customer=request.user, intent_id=intent.pk, **form.amend_arguments())
+        except ValidationError as error:
+            form.add_service_errors(error.message_dict)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("intents:detail", pk=intent.pk)
+        else:
+            messages.success(request, "Saved. The vendors who have your request are told what changed.")
+            return redirect("intents:detail", pk=intent.pk)
+    return render(request, "website/intent_amend.html", {"form": form, "intent": intent})
 
 
 @login_required

@@ -2,14 +2,17 @@
 downloaded browser)."""
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
 from intents.models import Intent
 from tests.factories import VendorFactory
 from vendors.models import Bid
+from vendors.services import place_bid, revise_bid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,7 +41,34 @@ def browser():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def test_customer_posts_a_request_compares_bids_and_accepts_one(browser, live_server, categories, regions):
+def serious_violations(page) -> list[str]:
+    """axe-core's serious or critical findings on the page (axe-playwright-python ships axe)."""
+    results = Axe().run(page)
+    return [
+        f"{violation['id']}: {violation['help']}"
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def offer(vendor, intent, amount, **attributes):
+    bid, _ = place_bid(
+        vendor=vendor,
+        intent_id=intent.pk,
+        amount=Decimal(amount),
+        currency="GBP",
+        message=f"{vendor.name}: a {attributes.get('year', '')} Yaris, HPI clear.",
+        offered_attributes={"make": "Toyota", "model": "Yaris", **attributes},
+    )
+    return bid
+
+
+def test_she_posts_compares_live_offers_counters_accepts_completes_and_rates(
+    browser, live_server, categories, regions, subscribe
+):
+    dealers = [VendorFactory(name=name) for name in ("Yaris World", "London Motors", "Budget Cars")]
+    for dealer in dealers:
+        subscribe(dealer)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/accounts/signup/")
     page.get_by_label("Email:").fill("jane@example.com")
@@ -51,46 +81,70 @@ def test_customer_posts_a_request_compares_bids_and_accepts_one(browser, live_se
     page.get_by_label("What are you looking for?").select_option(label="— Cars")
     page.get_by_label("Country").select_option("GB")
     page.get_by_role("button", name="Next").click()
-    page.get_by_label("In a few words, what do you want?").fill("Low-mileage Toyota Yaris, T3 or TR spec")
+    assert serious_violations(page) == []
+    page.get_by_label("In a few words, what do you want?").fill("Toyota Yaris from 2006, T3 or TR")
     page.get_by_label("Make").select_option("Toyota")
+    page.locator("#id_attr_year_0").fill("2006")  # from 2006, no upper bound
     page.get_by_label("T3", exact=True).check()
     page.get_by_label("TR", exact=True).check()
-    page.get_by_label("Mileage (mi)").fill("lots")
-    page.get_by_label("Air conditioning").select_option("true")
+    page.get_by_label("Mileage, at most (mi)").fill("lots")
     page.get_by_label("Where").select_option("GB-LND")
     page.get_by_label("Budget, at most").fill("4000")
     page.get_by_role("button", name="Publish request").click()
     # Bad input: the message sits next to the field, and what she typed is still there.
-    expect(page.locator(".has-error").filter(has_text="Enter a number.")).to_be_visible()
-    expect(page.get_by_label("In a few words, what do you want?")).to_have_value(
-        "Low-mileage Toyota Yaris, T3 or TR spec"
-    )
-    page.get_by_label("Mileage (mi)").fill("40000")
+    expect(page.locator(".has-error").filter(has_text="Enter a number")).to_be_visible()
+    expect(page.get_by_label("In a few words, what do you want?")).to_have_value("Toyota Yaris from 2006, T3 or TR")
+    page.get_by_label("Mileage, at most (mi)").fill("60000")
     page.get_by_role("button", name="Publish request").click()
     expect(page.get_by_text("Your request is out.")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "request-posted.png"), full_page=True)
-
     intent = Intent.objects.get()
-    assert intent.attributes["trim"] == ["T3", "TR"] and intent.attributes["mileage"] == 40000
-    for name, amount in (("Yaris World", "3750.00"), ("London Motors", "3600.00")):
-        Bid.objects.create(
-            intent=intent,
-            vendor=VendorFactory(name=name),
-            amount=amount,
-            currency="GBP",
-            terms_accepted=intent.terms,
-            message=f"{name}: 2005 Yaris T3, silver",
-        )
+    assert intent.attributes["year"] == {"min": 2006} and intent.attributes["mileage"] == 60000
+    expect(page.get_by_text("Your request reached 3 vendors")).to_be_visible()
 
-    page.reload()
-    rows = page.locator("tr.bid")
-    expect(rows).to_have_count(2)
-    expect(rows.first).to_contain_text("London Motors")  # cheapest first
+    # Three concrete offers arrive while she watches: no reload.
+    offer(dealers[0], intent, "3750", year=2008, trim="T3", mileage=52000, colour="silver")
+    offer(dealers[1], intent, "3600", year=2005, trim="TR", mileage=48000, colour="blue")
+    budget = offer(dealers[2], intent, "3450", year=2007, trim="T2", mileage=71000, colour="red")
+    live = page.locator(".compare-wide")
+    expect(live.locator("thead th.offer-head")).to_have_count(3, timeout=15_000)
+    expect(live.locator("thead th.offer-head").first).to_contain_text("Budget Cars")  # cheapest first
+    year_row = live.locator("tr", has=page.locator("th", has_text="Year"))
+    expect(year_row.locator("td.mark-meets")).to_have_count(2)  # 2008 and 2007 are from 2006
+    expect(year_row.locator("td.mark-differs")).to_contain_text("2005")
+    trim_row = live.locator("tr", has=page.locator("th", has_text="Trim"))
+    expect(trim_row.locator("td.mark-differs")).to_contain_text("T2")
+    expect(live).to_contain_text("£3,450")
+    expect(live).to_contain_text("£550 under your budget")
+    assert serious_violations(page) == []
+    page.screenshot(path=str(SCREENSHOTS / "comparison-laptop.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(SCREENSHOTS / "bids-phone.png"), full_page=True)
+    expect(page.locator(".compare-cards .offer-card")).to_have_count(3)
+    assert serious_violations(page) == []
+    page.screenshot(path=str(SCREENSHOTS / "comparison-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
-    page.locator("tr.bid", has_text="Yaris World").get_by_role("button", name="Accept").click()
-    expect(page.get_by_text("Bid accepted.")).to_be_visible()
-    expect(page.locator("tr.bid", has_text="Yaris World").locator(".bid-status")).to_have_text("Accepted")
-    expect(page.locator("tr.bid", has_text="London Motors").locator(".bid-status")).to_have_text("Declined")
-    expect(page.get_by_role("button", name="Accept")).to_have_count(0)
+    # She asks Budget Cars for a better offer; it answers by revising, and the page shows it.
+    live.get_by_role("link", name="Ask for better from Budget Cars").click()
+    page.get_by_label("The price you would accept").fill("3300")
+    page.get_by_label("A note to the vendor").fill("And a fresh MOT?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("You asked for £3,300: waiting for the vendor.").first).to_be_visible()
+    revise_bid(bid=budget, amount=Decimal("3300"), message="Budget Cars: £3,300 with a fresh MOT.")
+    expect(page.locator(".compare-wide")).to_contain_text("was £3,450", timeout=15_000)
+
+    # Accepting asks first and says what will happen to the other offers.
+    page.locator(".compare-wide").get_by_role("link", name="Accept Yaris World's offer").click()
+    expect(page.get_by_role("heading", name="Accept Yaris World's offer?")).to_be_visible()
+    expect(page.get_by_text("The other 2 offers will be declined")).to_be_visible()
+    page.get_by_role("button", name="Accept this offer").click()
+    expect(page.get_by_role("heading", name="Deal agreed with Yaris World")).to_be_visible()
+    expect(page.get_by_role("link", name="Accept", exact=False)).to_have_count(0)
+
+    page.get_by_label("How did the deal end?").select_option("completed")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Deal completed with Yaris World")).to_be_visible()
+    expect(page.get_by_label("How was the deal?")).to_have_value("")  # nothing preselected
+    page.get_by_label("How was the deal?").select_option("5")
+    page.get_by_role("button", name="Rate").click()
+    expect(page.get_by_text("You rated this deal 5 / 5.")).to_be_visible()
+    assert Bid.objects.get(vendor=dealers[1]).status == "declined"

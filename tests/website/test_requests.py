@@ -421,3 +421,23 @@ def test_detail_page_shows_money_and_attributes_for_people(signed_in, intent_wit
     assert "<dd>yes</dd>" in page and "[" not in page.split('class="attributes"')[1].split("</dl>")[0]
     listing = signed_in.get(reverse("intents:list")).content.decode()
     assert "budget up to £4,000" in listing
+
+
+def test_she_changes_an_open_request_and_bad_input_keeps_what_was_saved(signed_in, intent_with_bids):
+    intent, _ = intent_with_bids
+    url = reverse("intents:amend", args=[intent.pk])
+    page = signed_in.get(url).content.decode()
+    assert 'value="40000"' in page  # her current wishes are filled in
+    bad = signed_in.post(url, {"details": "x", "attr_mileage": "-5", "budget_max": "4000"})
+    assert bad.status_code == 200 and bad.context["form"].errors["attr_mileage"]
+    intent.refresh_from_db()
+    assert intent.revision == 1 and intent.attributes["mileage"] == 40000
+    response = signed_in.post(
+        url,
+        {"details": "Now up to 60k miles.", "attr_make": "Toyota", "attr_mileage": "60000", "budget_max": "4500"},
+        follow=True,
+    )
+    assert b"Saved." in response.content
+    intent.refresh_from_db()
+    assert intent.revision == 2 and intent.attributes["mileage"] == 60000 and intent.budget_max == Decimal("4500")
+    assert OutboxEvent.objects.filter(kind="intent.amended", payload__intent_id=str(intent.pk)).exists()
