@@ -1,16 +1,20 @@
 """The customer's website, through Django's test client."""
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from broker.models import OutboxEvent
 from intents.models import Intent
 from tests.factories import UserFactory, VendorFactory
 from vendors.models import Bid, Delivery
+from vendors.photos import add_photo
 from vendors.services import revise_bid
 
 pytestmark = pytest.mark.django_db
@@ -441,3 +445,23 @@ def test_she_changes_an_open_request_and_bad_input_keeps_what_was_saved(signed_i
     intent.refresh_from_db()
     assert intent.revision == 2 and intent.attributes["mileage"] == 60000 and intent.budget_max == Decimal("4500")
     assert OutboxEvent.objects.filter(kind="intent.amended", payload__intent_id=str(intent.pk)).exists()
+
+
+def test_an_offers_photo_is_shown_and_served_safely(signed_in, intent_with_bids, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    intent, (cheap, _) = intent_with_bids
+    image = io.BytesIO()
+    Image.new("RGB", (640, 400), (192, 192, 196)).save(image, "JPEG")
+    photo = add_photo(vendor=cheap.vendor, bid=cheap, upload=SimpleUploadedFile("car.jpg", image.getvalue()))
+    html = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    assert f'src="{photo.image.url}"' in html and 'alt="Photo from Cheap Cars"' in html
+    served = signed_in.get(photo.image.url)
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    assert served["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_thread_updates_itself(signed_in, intent_with_bids):
+    intent, (cheap, _) = intent_with_bids
+    Delivery.objects.get_or_create(intent=intent, vendor=cheap.vendor)
+    html = signed_in.get(reverse("intents:thread", args=[intent.pk, cheap.vendor_id])).content.decode()
+    assert 'id="thread"' in html and 'hx-trigger="every 5s"' in html and 'hx-select="#thread"' in html
