@@ -37,7 +37,9 @@ def _iso(value: Any) -> str | None:
 def export_customer_data(*, customer: User) -> dict[str, Any]:
     """Everything about the customer, read through each app's selectors, as one JSON-ready dict."""
     intents = list(customer_intents(customer=customer).order_by("created_at"))
-    bids = bids_received(customer=customer)
+    # A sealed request's offers stay sealed until its deadline, from her too (the export included).
+    sealed = {str(i.pk) for i in intents if i.is_sealed()}
+    bids = [bid for bid in bids_received(customer=customer) if str(bid.intent_id) not in sealed]
     messages = customer_messages(customer=customer)
     ratings = customer_deal_ratings(customer=customer)
     return {
@@ -59,6 +61,10 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
                 "currency": i.currency,
                 "terms": i.terms,
                 "status": i.status,
+                "format": i.format,
+                "sealed_until": _iso(i.sealed_until),
+                "close_reason": i.close_reason,
+                "revision": i.revision,
                 "created_at": _iso(i.created_at),
                 "expires_at": _iso(i.expires_at),
                 "closed_at": _iso(i.closed_at),
@@ -76,6 +82,8 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
                 "offered_attributes": b.offered_attributes,
                 "terms_agreed": b.terms_accepted,
                 "status": b.status,
+                "decline_reason": b.decline_reason,
+                "valid_until": _iso(b.valid_until),
                 "created_at": _iso(b.created_at),
                 "decided_at": _iso(b.decided_at),
             }

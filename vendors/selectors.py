@@ -224,7 +224,8 @@ def intent_bids(*, intent: Intent) -> list[Bid]:
 
 
 def intent_bid(*, intent: Intent, bid_id: UUID | str) -> Bid:
-    bid = Bid.objects.filter(intent=intent, pk=bid_id).select_related("vendor").first()
+    bids = Bid.objects.filter(intent=intent, pk=bid_id).select_related("vendor", "intent__category", "intent__region")
+    bid = bids.first()
     if bid is None:
         raise NotFound("No such bid.")
     return bid

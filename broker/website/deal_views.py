@@ -124,12 +124,12 @@ def bid_decline(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
 def bid_counter(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
     intent = _own_intent(request, pk)
     bid = _own_bid(intent, bid_id)
-    form = CounterForm(request.POST or None)
+    form = CounterForm(request.POST or None, bid=bid)
     if request.method == "POST" and form.is_valid():
         try:
-            deal.counter_bid(customer=_customer(request), bid_id=bid.pk, **form.cleaned_data)
+            deal.counter_bid(customer=_customer(request), bid_id=bid.pk, **form.counter_arguments())
         except ValidationError as error:
-            _apply_errors(form, error)
+            form.add_service_errors(error.message_dict)
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("intents:detail", pk=intent.pk)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from intents.comparison import MEETS, NOT_STATED, Comparison, compare
+from intents.comparison import MEETS, NOT_STATED, Comparison, compare, format_value, label_of
 from intents.models import Intent
 from intents.taxonomy import category_schema
 from reputation.selectors import Reputation
@@ -32,6 +32,7 @@ class Offer:
     revised_from: Decimal | None
     counter: BidCounter | None
     budget_difference: Decimal | None  # positive: under her budget, rounded down in her favour of caution
+    counter_changes: list[str] = field(default_factory=list)  # the values she asked for, for people
     cells: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,8 +61,18 @@ def _budget_difference(intent: Intent, bid: Bid) -> Decimal | None:
     return Decimal(math.floor(difference)) if difference >= 0 else Decimal(math.ceil(difference))
 
 
+def _changes(definitions: dict[str, Any], wanted: dict[str, Any], intent: Intent) -> list[str]:
+    country = intent.region.code
+    return [
+        f"{label_of(definitions[name])} {format_value(definitions[name], value, country=country)}"
+        for name, value in wanted.items()
+        if name in definitions
+    ]
+
+
 def build_offers(intent: Intent, bids: Sequence[Bid], reputations: dict[int, Reputation]) -> list[Offer]:
     schema = category_schema(intent.category)
+    definitions = {definition["name"]: definition for definition in schema}
     now = timezone.now()
     offers = []
     for bid in bids:
@@ -80,6 +91,7 @@ def build_offers(intent: Intent, bids: Sequence[Bid], reputations: dict[int, Rep
                 revised_from=revised_from,
                 counter=counters[-1] if counters else None,
                 budget_difference=_budget_difference(intent, bid),
+                counter_changes=_changes(definitions, counters[-1].target_attributes if counters else {}, intent),
             )
         )
     return offers

@@ -1,9 +1,11 @@
 import io
 import json
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from broker.models import AuditLog
 from broker.personal_data import erase_customer, export_csv, export_customer_data
@@ -60,3 +62,12 @@ def test_erasure_keeps_nothing_that_identifies_her(customer, history, vendor):
     assert VendorEvent.objects.filter(vendor=vendor, subject=str(intent.pk)).exists()  # the log still reads in order
     log = AuditLog.objects.get(action="customer.erased")
     assert "alice" not in json.dumps(log.detail)
+
+
+def test_a_sealed_requests_offers_stay_out_of_the_export_until_its_deadline(customer, history):
+    intent, bid = history
+    Intent.objects.filter(pk=intent.pk).update(format="sealed", sealed_until=timezone.now() + timedelta(days=1))
+    data = export_customer_data(customer=customer)
+    assert data["requests"][0]["format"] == "sealed" and data["bids_received"] == []
+    Intent.objects.filter(pk=intent.pk).update(sealed_until=timezone.now() - timedelta(seconds=1))
+    assert [b["id"] for b in export_customer_data(customer=customer)["bids_received"]] == [str(bid.pk)]

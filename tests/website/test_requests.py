@@ -272,9 +272,16 @@ def test_she_asks_a_vendor_for_a_better_offer(signed_in, intent_with_bids):
     negative = signed_in.post(url, {"target_amount": "-5", "note": ""})
     assert negative.context["form"].errors["target_amount"]
     assert not cheap.counters.exists()
-    response = signed_in.post(url, {"target_amount": "3300", "note": "Could you do 3,300?"}, follow=True)
+    Bid.objects.filter(pk=cheap.pk).update(offered_attributes={"make": "Toyota", "mileage": 52000})
+    bad = signed_in.post(url, {"target_amount": "3300", "want_mileage": "-1"})
+    assert bad.status_code == 200 and bad.context["form"].errors["want_mileage"]
+    response = signed_in.post(
+        url, {"target_amount": "3300", "note": "Could you do 3,300?", "want_mileage": "45000"}, follow=True
+    )
     assert b"can revise its offer or decline" in response.content
-    assert cheap.counters.get().target_amount == Decimal("3300")
+    counter = cheap.counters.get()
+    assert counter.target_amount == Decimal("3300") and counter.target_attributes == {"mileage": 45000}
+    assert "Mileage 45,000 mi" in response.content.decode()
 
 
 def test_another_customers_request_is_404(client, intent_with_bids):
