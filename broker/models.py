@@ -46,3 +46,25 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """A request made with an ``Idempotency-Key``, and the response it got, kept so that the same
+    request again gets the same response rather than doing it twice. ``scope`` says whose key it
+    is (the edge that uses it decides, say ``vendor:12``); ``status_code`` is empty while the first
+    request still runs."""
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key")]
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

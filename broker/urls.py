@@ -1,16 +1,28 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from broker.api.photos import serve_photo
+
+# The API docs come from drf-spectacular-sidecar's static files. Swagger UI's page needs nothing
+# more than the site's policy but data: images; Redoc (styled-components) writes <style> elements
+# and runs its search in a blob: worker, so its page alone allows those.
+swagger_ui = csp_update({"img-src": ["data:"]})(
+    SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs/swagger_ui.html")
+)
+redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"], "img-src": ["data:"]})(
+    SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html")
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("broker.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", swagger_ui, name="api-docs"),
+    path("api/redoc/", redoc, name="api-redoc"),
     path("", include("broker.website.urls")),
 ]
 

@@ -238,7 +238,6 @@ class Bid(models.Model):
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     # Why she, or the broker for her, declined it; told to the vendor.
     decline_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
-    idempotency_key = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -248,9 +247,6 @@ class Bid(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["intent", "vendor"], condition=Q(status="active"), name="bid_one_active_per_vendor"
-            ),
-            models.UniqueConstraint(
-                fields=["vendor", "idempotency_key"], condition=~Q(idempotency_key=""), name="bid_idempotency_key"
             ),
         ]
 

@@ -294,6 +294,9 @@ def _clean_bid(
         cleaned["currency"] = clean_currency(currency)
     except ValidationError as error:
         errors.update(error.message_dict)
+    else:
+        if intent.currency and cleaned["currency"] != intent.currency:
+            errors["currency"] = f"This request is in {intent.currency}; bid in {intent.currency}."
     if amount is None or amount < 0:
         errors["amount"] = "Enter an amount of zero or more."
     try:
@@ -326,14 +329,9 @@ def place_bid(
     message: str = "",
     offered_attributes: Any = None,
     valid_until: datetime | None = None,
-    idempotency_key: str = "",
-) -> tuple[Bid, bool]:
-    """Bid on a delivered, open intent. Returns ``(bid, created)``; a repeated
-    ``idempotency_key`` returns the bid the first call made."""
-    if idempotency_key:
-        earlier = Bid.objects.filter(vendor=vendor, idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            return earlier, False
+) -> Bid:
+    """Bid on a delivered, open intent. (A retried request is answered by the API's
+    ``Idempotency-Key`` handling, before it gets here.)"""
     intent = _deliverable_intent(vendor, intent_id)
     if Bid.objects.filter(intent=intent, vendor=vendor, status=Bid.Status.ACTIVE).exists():
         raise AlreadyBidding("You already have an active bid on this request; revise it instead.", field="intent")
@@ -349,17 +347,13 @@ def place_bid(
                 message=message,
                 valid_until=valid_until,
                 terms_accepted=intent.terms,
-                idempotency_key=idempotency_key,
                 **cleaned,
             )
     except IntegrityError:
-        # A concurrent request with the same key or for the same intent won the race.
-        earlier = Bid.objects.filter(vendor=vendor, idempotency_key=idempotency_key).first()
-        if idempotency_key and earlier is not None:
-            return earlier, False
+        # A concurrent request for the same intent won the race.
         raise AlreadyBidding("You already have an active bid on this request.", field="intent") from None
     bid_received(intent=intent, vendor_name=vendor.name)
-    return bid, True
+    return bid
 
 
 @transaction.atomic

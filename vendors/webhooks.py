@@ -19,12 +19,15 @@ import logging
 import random
 import secrets
 import socket
+import ssl
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
+import httpcore
 import httpx
 from celery import shared_task
 from django.conf import settings
@@ -51,15 +54,135 @@ USER_AGENT = "intentcast-webhooks/1"
 
 _client: httpx.Client | None = None
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Where an IPv6 address carries an IPv4 one that is where the packets really go: the embedded
+# address is checked (DNS64 answers 64:ff9b::a.b.c.d for IPv4-only hosts on IPv6-only networks).
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Forms whose real destination cannot be told from the address: refused outright.
+UNCHECKABLE = [
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
+    ipaddress.ip_network("2001::/32"),  # Teredo: a relay, then the client's NAT
+    ipaddress.ip_network("::/96"),  # IPv4-compatible (deprecated)
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # SIIT IPv4-translated
+]
+
+
+class RefusedAddress(httpcore.ConnectError):
+    """The host resolved to an address webhooks must not reach."""
+
+
+class UnresolvableHost(httpcore.ConnectError):
+    """The host name does not resolve."""
+
+
+def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address of ``host`` (itself when it is an address), from one DNS lookup."""
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise UnresolvableHost(host) from None
+    addresses: list[IPAddress] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise UnresolvableHost(host)
+    return addresses
+
+
+def is_public(address: IPAddress) -> bool:
+    """A global unicast address, with IPv6 forms that wrap an IPv4 address unwrapped first."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in UNCHECKABLE):
+            return False
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public(embedded)
+    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_unspecified)
+
+
+def checked_addresses(host: str, port: int) -> list[IPAddress]:
+    """Resolve ``host`` once; refuse unless every address is public (or private ones are allowed)."""
+    addresses = resolve(host, port)
+    if not settings.INTENTCAST["WEBHOOKS_ALLOW_PRIVATE"] and not all(is_public(a) for a in addresses):
+        raise RefusedAddress(host)
+    return addresses
+
+
+class CheckedNetworkBackend(httpcore.SyncBackend):
+    """Connects to the address that was checked, never to a second answer of the DNS (rebinding).
+
+    httpcore still speaks TLS with the URL's host name (SNI, certificate) and sends its Host
+    header; only the TCP connection goes to the checked address."""
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        last: Exception | None = None
+        for address in checked_addresses(host, port):
+            try:
+                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+
+class CheckedTransport(httpx.HTTPTransport):
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), network_backend=CheckedNetworkBackend()
+        )
+
 
 def http_client() -> httpx.Client:
-    """One pooled client per worker process, so keep-alive connections are reused."""
+    """One pooled client per worker process, so keep-alive connections are reused. Every new
+    connection resolves the host once, checks the addresses and connects to one of them."""
     global _client
     if _client is None:
         _client = httpx.Client(
-            timeout=settings.INTENTCAST["WEBHOOK_TIMEOUT_SECONDS"], follow_redirects=False, trust_env=False
+            timeout=settings.INTENTCAST["WEBHOOK_TIMEOUT_SECONDS"],
+            follow_redirects=False,
+            trust_env=False,
+            transport=CheckedTransport(),
         )
     return _client
+
+
+def error_class(exc: BaseException) -> str:
+    """A coarse name for why a request failed, never the socket's own text (which can tell a
+    vendor about our network)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    classes: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [
+        (RefusedAddress, "refused address"),
+        (UnresolvableHost, "host does not resolve"),
+        ((httpx.TimeoutException, httpcore.TimeoutException, TimeoutError), "timeout"),
+        (ssl.SSLError, "TLS error"),
+        (ConnectionRefusedError, "connection refused"),
+        ((httpx.ConnectError, httpcore.ConnectError), "connection failed"),
+        ((httpx.ProtocolError, httpx.ReadError, httpx.WriteError), "connection broken"),
+    ]
+    for kind, name in classes:
+        if any(isinstance(link, kind) for link in chain):
+            return name
+    return "request failed"
 
 
 def new_secret() -> str:
@@ -74,28 +197,32 @@ def next_delay(attempt_count: int) -> float | None:
     return base * random.uniform(1 - JITTER, 1 + JITTER)
 
 
+def check_url_form(url: str) -> SplitResult:
+    """An http(s) URL with a host; https unless private receivers are allowed (no DNS)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError({"url": "Enter an http(s) URL."})
+    if parts.scheme != "https" and not settings.INTENTCAST["WEBHOOKS_ALLOW_PRIVATE"]:
+        raise ValidationError({"url": "Webhook URLs must use https."})
+    return parts
+
+
 def check_url(url: str) -> None:
     """Refuse URLs that would let a vendor make the broker call its own network.
 
-    Done by hand because it is a dozen lines of ``ipaddress``; checked on registration and again
-    before every send (DNS can change in between).
+    Checked on registration; every send checks again as it connects, and connects to the address
+    it checked (``CheckedNetworkBackend``), so a DNS answer that changes in between
+    (rebinding) cannot point a delivery at our network.
     """
-    parts = urlsplit(url)
-    allow_private = settings.INTENTCAST["WEBHOOKS_ALLOW_PRIVATE"]
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValidationError({"url": "Enter an http(s) URL."})
-    if parts.scheme != "https" and not allow_private:
-        raise ValidationError({"url": "Webhook URLs must use https."})
-    if allow_private:
+    parts = check_url_form(url)
+    if settings.INTENTCAST["WEBHOOKS_ALLOW_PRIVATE"]:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
+        checked_addresses(parts.hostname or "", parts.port or 443)
+    except UnresolvableHost:
         raise ValidationError({"url": "The host name does not resolve."}) from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global or address.is_multicast:
-            raise ValidationError({"url": "The URL must not point at a private, loopback or link-local address."})
+    except RefusedAddress:
+        raise ValidationError({"url": "The URL must not point at a private, loopback or link-local address."}) from None
 
 
 def register_endpoint(*, vendor: Vendor, url: str, events: list[str] | None = None) -> WebhookEndpoint:
@@ -205,16 +332,16 @@ def attempt_delivery(delivery_id: int) -> bool | None:
         error = "endpoint disabled"
     else:
         try:
-            check_url(endpoint.url)
+            check_url_form(endpoint.url)
             body, headers = signed_request(endpoint, delivery.event)
             response = http_client().post(endpoint.url, content=body, headers=headers)
             status_code = response.status_code
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
-        except ValidationError as exc:
-            error = "; ".join(exc.messages)
+        except ValidationError:
+            error = "refused URL"
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = error_class(exc)
     latency_ms = int((time.monotonic() - started) * 1000)
     succeeded = not error
     _record_outcome(delivery, succeeded=succeeded, status_code=status_code, error=error, latency_ms=latency_ms)

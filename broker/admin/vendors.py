@@ -113,7 +113,7 @@ class BidAdmin(admin.ModelAdmin):
     search_fields = ["intent__title", "vendor__name", "id"]
     date_hierarchy = "created_at"
     raw_id_fields = ["intent", "vendor"]
-    readonly_fields = ["terms_accepted", "idempotency_key", "created_at", "updated_at", "decided_at"]
+    readonly_fields = ["terms_accepted", "created_at", "updated_at", "decided_at"]
     inlines = [BidRevisionInline]
 
 

@@ -43,6 +43,40 @@ def _nest(fields: dict) -> dict:
     return nested
 
 
+def first_problem(fields: Any, path: str = "") -> str:
+    """The first message in ``fields``, named by its field: ``"amount: Enter an amount of zero or
+    more."`` (``non_field_errors`` and list positions are not named)."""
+    if isinstance(fields, dict):
+        for key, value in fields.items():
+            named = path if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
+            found = first_problem(value, named)
+            if found:
+                return found
+        return ""
+    if isinstance(fields, list | tuple):
+        for item in fields:
+            found = first_problem(item, path)
+            if found:
+                return found
+        return ""
+    return f"{path}: {fields}" if path else str(fields)
+
+
+def invalid_message(fields: Any) -> str:
+    return first_problem(fields) or "Some fields are not valid."
+
+
+class ApiError(exceptions.APIException):
+    """An error of the API's own, raised where a view cannot return one (before the handler runs),
+    with its status, code and, optionally, the fields at fault."""
+
+    def __init__(self, status_code: int, code: str, message: str, fields: dict[str, Any] | None = None):
+        super().__init__(message, code)
+        self.status_code = status_code
+        self.code = code
+        self.fields = fields
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
@@ -57,7 +91,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             fields = _nest({key: _as_lists(value) for key, value in exc.message_dict.items()})
-            return Response(error_body("invalid", "Some fields are not valid.", fields), status=400)
+            return Response(error_body("invalid", invalid_message(fields), fields), status=400)
         return Response(error_body("invalid", " ".join(exc.messages)), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -69,8 +103,11 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = error_body("invalid", "Some fields are not valid.", _as_lists(detail))
+        fields = _as_lists(detail)
+        response.data = error_body("invalid", invalid_message(fields), fields)
         response.status_code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, ApiError):
+        response.data = error_body(exc.code, str(exc.detail), exc.fields)
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"

@@ -21,7 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from broker.api import serializers as s
-from broker.api.errors import error_body
+from broker.api.base import ApiMixin
+from broker.api.errors import ApiError, error_body
 from vendors import selectors
 from vendors.models import Vendor
 from vendors.payloads import photo_for_vendor
@@ -53,8 +54,20 @@ def _too_large(message: str) -> Response:
     )
 
 
-class BidPhotoList(APIView):
+class BidPhotoList(ApiMixin, APIView):
     parser_classes = [MultiPartParser]
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        """An upload larger than the limit is refused before its body is read."""
+        max_bytes = int(settings.INTENTCAST["PHOTO_MAX_BYTES"])
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if request.method == "POST" and length > max_bytes + MULTIPART_ALLOWANCE:
+            message = f"The photo is larger than {max_bytes // (1024 * 1024)} MB."
+            raise ApiError(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", message, {FIELD: [message]})
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="bids_photos_create",
@@ -70,13 +83,6 @@ class BidPhotoList(APIView):
         """Add a photo to your active bid (at most 8). It is stored re-encoded (JPEG, or WebP when
         it has transparency), at most 2048 px on its longest edge, without any metadata."""
         bid = selectors.vendor_bid(vendor=_vendor(request), bid_id=bid_id)
-        max_bytes = int(settings.INTENTCAST["PHOTO_MAX_BYTES"])
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > max_bytes + MULTIPART_ALLOWANCE:  # refused before the body is read
-            return _too_large(f"The photo is larger than {max_bytes // (1024 * 1024)} MB.")
         data = s.BidPhotoInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -89,7 +95,7 @@ class BidPhotoList(APIView):
         return Response(photo_for_vendor(photo), status=status.HTTP_201_CREATED)
 
 
-class BidPhotoDetail(APIView):
+class BidPhotoDetail(ApiMixin, APIView):
     @extend_schema(operation_id="bids_photos_destroy", request=None, responses={204: None, **_ERRORS})
     def delete(self, request: Request, bid_id: str, photo_id: str) -> Response:
         """Remove a photo from your active bid."""

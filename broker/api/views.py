@@ -7,8 +7,7 @@ from typing import cast
 
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from broker.api import serializers as s
+from broker.api.base import ApiMixin
 from broker.api.pagination import IdCursorPagination, OldestFirstCursorPagination
 from broker.api.permissions import IsVendor
 from broker.pipeline.vendor_view import intents_for_vendor
@@ -46,7 +46,7 @@ def _vendor(request: Request) -> Vendor:
     return cast(Vendor, request.user)
 
 
-class MeView(APIView):
+class MeView(ApiMixin, APIView):
     permission_classes = [IsVendor]
 
     @extend_schema(responses=s.MeOutput)
@@ -64,7 +64,7 @@ class MeView(APIView):
         )
 
 
-class CategoryList(generics.ListAPIView):
+class CategoryList(ApiMixin, generics.ListAPIView):
     serializer_class = s.CategoryOutput
     queryset = Category.objects.order_by("path")
     pagination_class = None  # a taxonomy of a few hundred nodes; one page is what clients want
@@ -92,7 +92,7 @@ class RegionPagination(IdCursorPagination):
     max_page_size = 1000
 
 
-class RegionList(generics.ListAPIView):
+class RegionList(ApiMixin, generics.ListAPIView):
     """ISO 3166 regions as a tree; ``?kind=country`` for countries, ``?parent=GB`` for one level."""
 
     serializer_class = s.RegionOutput
@@ -101,7 +101,7 @@ class RegionList(generics.ListAPIView):
     pagination_class = RegionPagination
 
 
-class SubscriptionViewSet(viewsets.ModelViewSet):
+class SubscriptionViewSet(ApiMixin, viewsets.ModelViewSet):
     serializer_class = s.SubscriptionSerializer
     lookup_value_converter = "uuid"
     http_method_names = ["get", "post", "patch", "delete"]
@@ -151,7 +151,7 @@ class MessagePagination(OldestFirstCursorPagination):
     ordering = ("created_at", "id")
 
 
-class IntentViewSet(viewsets.GenericViewSet):
+class IntentViewSet(ApiMixin, viewsets.GenericViewSet):
     """The inbox: intents delivered to this vendor, newest first."""
 
     filterset_class = InboxFilter
@@ -223,8 +223,8 @@ class BidFilter(filters.FilterSet):
         fields = ["status", "intent"]
 
 
-class BidViewSet(viewsets.GenericViewSet):
-    """Bid, revise, withdraw. POST honours ``Idempotency-Key``."""
+class BidViewSet(ApiMixin, viewsets.GenericViewSet):
+    """Bid, revise, withdraw."""
 
     filterset_class = BidFilter
     serializer_class = s.BidOutput
@@ -239,20 +239,13 @@ class BidViewSet(viewsets.GenericViewSet):
         assert page is not None  # the default pagination applies
         return self.get_paginated_response([bid_for_vendor(bid) for bid in page])
 
-    @extend_schema(
-        request=s.BidInput,
-        responses={201: s.BidOutput, 200: s.BidOutput},
-        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-    )
+    @extend_schema(request=s.BidInput, responses={201: s.BidOutput})
     def create(self, request):
         data = s.BidInput(data=request.data)
         data.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()[:255]
         fields = dict(data.validated_data)
-        bid, created = services.place_bid(
-            vendor=request.user, intent_id=fields.pop("intent"), idempotency_key=key, **fields
-        )
-        return Response(bid_for_vendor(bid), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        bid = services.place_bid(vendor=request.user, intent_id=fields.pop("intent"), **fields)
+        return Response(bid_for_vendor(bid), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.BidDetailOutput)
     def retrieve(self, request, pk=None):
@@ -304,7 +297,7 @@ class BidViewSet(viewsets.GenericViewSet):
         return Response(bid_for_vendor(deal.withdraw_bid(vendor=request.user, bid=bid)))
 
 
-class EventList(generics.ListAPIView):
+class EventList(ApiMixin, generics.ListAPIView):
     """Every event sent to this vendor, oldest first, with the same payloads as the webhooks."""
 
     serializer_class = s.EventOutput
@@ -317,7 +310,7 @@ class EventList(generics.ListAPIView):
 
 
 class WebhookEndpointViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = s.WebhookEndpointOutput
     lookup_value_converter = "uuid"

@@ -65,6 +65,7 @@ COLOURS = {
 }
 # How far a bot will go below its first price when answering a counter or a better offer.
 FLOOR = Decimal("0.88")
+BEATEN = "Price matched and beaten."
 
 
 def _bound(value: object, default: int) -> int:
@@ -78,7 +79,7 @@ def _listed(value: object) -> list:
     return value if isinstance(value, list) else [value] if value not in (None, "") else []
 
 
-def offer_for(schema: list[dict], wishes: dict, rng: random.Random) -> dict:
+def offer_for(schema: list[dict], wishes: dict, rng: random.Random, text: str = "") -> dict:
     """The bot's own item as concrete values of the category's attributes: mostly what she asked
     for, now and then not quite (so the comparison has something to show), always within the
     schema's bounds and dependent choices."""
@@ -101,8 +102,11 @@ def offer_for(schema: list[dict], wishes: dict, rng: random.Random) -> dict:
                 if child.get("depends_on") == name
                 and set(_listed(wishes.get(child["name"]))) & set((child.get("choices_by") or {}).get(choice, []))
             ]
+            named = [choice for choice in choices if str(choice).casefold() in text.casefold().split()]
             if wished and not (miss and len(choices) > 1 and name not in ("make", "model")):
                 offer[name] = wished[0]
+            elif named:  # she named it in her words ("Toyota Yaris")
+                offer[name] = named[0]
             elif fitting or choices:
                 offer[name] = rng.choice(fitting or choices)
         elif kind == "range":
@@ -196,7 +200,8 @@ class Bot:
         currency = intent["budget"]["currency"] if intent.get("budget") else "GBP"
         amount = price_for(intent, self.rng, lineage=lineage)
         pitch = next((PITCH[slug] for slug in lineage if slug in PITCH), "Happy to help; ask us anything.")
-        offered = offer_for(self.schema(lineage), intent["attributes"], self.rng)
+        text = f"{intent['title']} {intent['details']}".replace(",", " ")
+        offered = offer_for(self.schema(lineage), intent["attributes"], self.rng, text)
         try:
             bid = self.client.place_bid(
                 intent["id"],
@@ -232,7 +237,8 @@ class Bot:
         mine, theirs = Decimal(bid["price"]["amount"]), Decimal(best["amount"])
         target = (theirs - 25).quantize(Decimal("1"))
         if theirs < mine and target >= self.floor(bid):
-            self.client.revise_bid(bid["id"], amount=str(target), message=f"{bid['message']} Price matched and beaten.")
+            message = bid["message"] if BEATEN in bid["message"] else f"{bid['message']} {BEATEN}"
+            self.client.revise_bid(bid["id"], amount=str(target), message=message)
             log.info("%s improved its offer on %r to %s", self.name, intent["title"], target)
 
     def answer_counter(self, bid: dict) -> None:
@@ -245,7 +251,10 @@ class Bot:
             self.client.revise_bid(bid["id"], amount=target["amount"])
             log.info("%s met a counter at %s", self.name, target["amount"])
         elif not target:
-            self.client.revise_bid(bid["id"], message=f"{bid['message']} Happy to include a full valet.")
+            valet = "Happy to include a full valet."
+            self.client.revise_bid(
+                bid["id"], message=bid["message"] if valet in bid["message"] else f"{bid['message']} {valet}"
+            )
         else:
             self.client.decline_counter(bid["id"])
             log.info("%s declined a counter at %s", self.name, target["amount"])

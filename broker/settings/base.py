@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -39,10 +40,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "broker.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "broker.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "broker.middleware.ApiLimitsMiddleware",
     "broker.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -246,3 +251,112 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# Hard to abuse: proxies, logins, browser policies, request ids.
+# How many reverse proxies in front of the web server append to X-Forwarded-For and are trusted
+# (0, the default: none; the client address is the socket's). With 1, the last X-Forwarded-For
+# entry is the client's address (what allauth's rate limits count). Production also trusts the
+# proxy's X-Forwarded-Proto only when this is not 0 (broker/settings/production.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Rate limits (counted in the "default" cache, shared by every web process when CACHES points at
+# Redis). Failed logins are limited per account only, never per address: many customers share
+# an office or mobile-carrier address, and failures against one account must never lock out
+# another. The address limits count every attempt and are generous for the same reason.
+ACCOUNT_RATE_LIMITS = {
+    "login": env.str("ACCOUNT_RATE_LIMIT_LOGIN", default="60/m/ip"),
+    "login_failed": env.str("ACCOUNT_RATE_LIMIT_LOGIN_FAILED", default="5/5m/key"),
+    "signup": env.str("ACCOUNT_RATE_LIMIT_SIGNUP", default="20/m/ip"),
+    "reset_password": env.str("ACCOUNT_RATE_LIMIT_RESET_PASSWORD", default="20/m/ip,3/5m/key"),
+    "reset_password_from_key": "20/m/ip",
+}
+# Signup and password reset answer the same whether or not the address has an account (the owner
+# is told by email instead).
+ACCOUNT_PREVENT_ENUMERATION = True
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. The API docs
+# pages (broker/urls.py) widen it for what Swagger UI and Redoc need. Photos kept in a bucket are
+# shown from its domain: CSP_IMG_SRC lists extra image origins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *env.list("CSP_IMG_SRC", default=[])],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+if MEDIA_STORAGE == "s3":
+    # The bucket (or the CDN in front of it) serves the photos of bids.
+    _bucket = STORAGES["default"]["OPTIONS"]
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += [
+        f"https://{_bucket['custom_domain']}"
+        if _bucket["custom_domain"]
+        else _bucket["endpoint_url"] or "https://*.amazonaws.com"
+    ]
+# Permissions-Policy (broker.middleware.PermissionsPolicyMiddleware): no powerful feature at all.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), fullscreen=(), "
+    "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+    "picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), usb=(), xr-spatial-tracking=()"
+)
+
+# The API docs (/api/docs/, /api/redoc/) load Swagger UI and Redoc from our own static files.
+SPECTACULAR_SETTINGS |= {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Every log line carries the request id (broker.core.request_id), in requests and in the Celery
+# tasks they enqueue.
+LOGGING["filters"] = {"request_id": {"()": "broker.core.request_id.RequestIdFilter"}}
+LOGGING["formatters"] = {"default": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"}}
+LOGGING["handlers"] = {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "default"}}
+
+# Hard to abuse: the vendor API's limits, rate limits and idempotency (broker.api, broker.middleware).
+# The cache: Redis when CACHE_URL (or REDIS_URL) is set, shared by every web process, which is what
+# makes the rate limits hold across them (production sets it); this process's memory otherwise
+# (the demo, development, tests).
+CACHE_URL = env.str("CACHE_URL", default=env.str("REDIS_URL", default=""))
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "intentcast"}
+    )
+}
+# Requests per key (a vendor) or per client address (no key, or a wrong one), DRF's "N/period".
+# Writes (POST, PATCH, DELETE) have their own, stricter budget.
+API_THROTTLE_RATES = {
+    "read": env.str("API_THROTTLE_READ", default="600/min"),
+    "write": env.str("API_THROTTLE_WRITE", default="60/min"),
+    "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["broker.api.throttles.ApiRateThrottle"]
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # the client address behind trusted proxies
+# What a request to /api/ may carry: a JSON body of at most this many bytes (413; photo uploads
+# have their own limit, PHOTO_MAX_BYTES), nested at most this deep (400), a query string of at
+# most this many characters (414; gunicorn's limit_request_line is above it).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+API_MAX_QUERY_STRING = env.int("API_MAX_QUERY_STRING", default=2048)
+# Idempotency-Key on the API's POSTs: how long a key and its stored response are kept (a beat task
+# sweeps the expired ones), and how long a request may hold its key before a retry may take it
+# over (a worker killed mid-request).
+IDEMPOTENCY_TTL = timedelta(hours=env.float("IDEMPOTENCY_TTL_HOURS", default=24))
+IDEMPOTENCY_LOCK_TIMEOUT = timedelta(seconds=env.float("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=120))
+CELERY_IMPORTS.append("broker.core.idempotency")
+CELERY_BEAT_SCHEDULE["sweep-idempotency-keys"] = {
+    "task": "broker.core.idempotency.sweep_idempotency_records",
+    "schedule": crontab(minute=17),
+}
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "broker.api.schema.document_limits",  # 429, 413, 414; Idempotency-Key, 409, 422 on POSTs
+]

@@ -257,7 +257,9 @@ class IntentForm(AttributesForm):
         cast(forms.ChoiceField, self.fields["region"]).choices = [(country.code, f"Anywhere in {country.name}")] + [
             (r.code, r.name) for r in areas
         ]
-        cast(forms.ChoiceField, self.fields["currency"]).choices = currency_choices()
+        currencies = currency_choices(country.code)  # the region's own first, then the common ones
+        cast(forms.ChoiceField, self.fields["currency"]).choices = currencies
+        self.fields["currency"].initial = currencies[0][0]
         self.fields["expires_on"].initial = (timezone.localdate() + timedelta(days=14)).isoformat()
         self.add_attribute_fields(category, country.code)
 

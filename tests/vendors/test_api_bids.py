@@ -44,9 +44,12 @@ def test_bid_is_created_with_the_customers_terms(vendor_client, intent):
 
 def test_idempotency_key_replays_the_first_bid(vendor_client, intent):
     first = vendor_client.post(URL, bid(intent), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    again = vendor_client.post(URL, bid(intent, amount="1.00"), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    assert first.status_code == 201 and again.status_code == 200
-    assert again.json()["id"] == first.json()["id"] and again.json()["price"]["amount"] == "3750.00"
+    again = vendor_client.post(URL, bid(intent), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201 and again.status_code == 201
+    assert "Idempotent-Replayed" not in first and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    other = vendor_client.post(URL, bid(intent, amount="1.00"), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
     assert Bid.objects.count() == 1
 
 

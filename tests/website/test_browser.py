@@ -52,7 +52,7 @@ def serious_violations(page) -> list[str]:
 
 
 def offer(vendor, intent, amount, **attributes):
-    bid, _ = place_bid(
+    bid = place_bid(
         vendor=vendor,
         intent_id=intent.pk,
         amount=Decimal(amount),
@@ -82,6 +82,9 @@ def test_she_posts_compares_live_offers_counters_accepts_completes_and_rates(
     page.get_by_label("Country").select_option("GB")
     page.get_by_role("button", name="Next").click()
     assert serious_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "request-form-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_label("In a few words, what do you want?").fill("Toyota Yaris from 2006, T3 or TR")
     page.get_by_label("Make").select_option("Toyota")
     page.locator("#id_attr_year_0").fill("2006")  # from 2006, no upper bound
@@ -136,6 +139,8 @@ def test_she_posts_compares_live_offers_counters_accepts_completes_and_rates(
     page.locator(".compare-wide").get_by_role("link", name="Accept Yaris World's offer").click()
     expect(page.get_by_role("heading", name="Accept Yaris World's offer?")).to_be_visible()
     expect(page.get_by_text("The other 2 offers will be declined")).to_be_visible()
+    assert serious_violations(page) == []
+    page.screenshot(path=str(SCREENSHOTS / "accept-confirm.png"), full_page=True)
     page.get_by_role("button", name="Accept this offer").click()
     expect(page.get_by_role("heading", name="Deal agreed with Yaris World")).to_be_visible()
     expect(page.get_by_role("link", name="Accept", exact=False)).to_have_count(0)
