@@ -1,6 +1,7 @@
 """What every operation of the vendor API may also answer, added to the OpenAPI schema once
-(a drf-spectacular postprocessing hook): the rate limit (429, ``Retry-After``), the size limits
-(413, 414), and on POSTs the ``Idempotency-Key`` header and its answers (409, 422,
+(a drf-spectacular postprocessing hook): invalid input (400), authentication and approval (401,
+403), unknown objects (404), the rate limit (429, ``Retry-After``), the size limits (413, 414),
+all in the one error shape (``ApiErrorOutput``), and on POSTs the ``Idempotency-Key`` header and its answers (409, 422,
 ``Idempotent-Replayed``)."""
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ def document_limits(result: dict[str, Any], generator: Any, request: Any, public
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
+            if operation.get("requestBody") or any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                responses.setdefault("400", _error("Invalid input: `error.fields` names each bad field."))
+            if operation.get("security") != [{}] and {"VendorApiKey": []} in operation.get("security", []):
+                responses.setdefault("401", _error("Missing, unknown or revoked API key."))
+                responses.setdefault("403", _error("Your vendor account is not approved (pending or suspended)."))
+            if "{" in path:
+                responses.setdefault("404", _error("No such object among yours (or not delivered to you)."))
             responses.setdefault("429", _error("Too many requests: wait `Retry-After` seconds.", retry_after))
             responses.setdefault("414", _error("The query string is longer than the limit."))
             if method in ("post", "patch", "put"):

@@ -290,7 +290,7 @@ class BidViewSet(ApiMixin, viewsets.GenericViewSet):
         rating = rate(bid=bid, by=Rating.Side.VENDOR, **data.validated_data)
         return Response(s.RatingOutput(rating).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=s.BidOutput)
+    @extend_schema(responses={200: s.BidOutput})
     def destroy(self, request, pk=None):
         """Withdraw the bid. The record stays, with status ``withdrawn``."""
         bid = selectors.vendor_bid(vendor=request.user, bid_id=pk)
