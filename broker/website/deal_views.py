@@ -4,6 +4,7 @@ of ``vendors.deal``, a redirect; errors go back next to the field."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
@@ -49,9 +50,32 @@ def _confirm(request: HttpRequest, intent: Intent, **context: Any) -> HttpRespon
 
 
 def _apply_errors(form: Form, error: ValidationError) -> None:
+    if isinstance(form, CounterForm):
+        form.add_service_errors(error.message_dict)  # its keys name attributes: ``target_attributes.x``
+        return
     for field, field_messages in error.message_dict.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+def _submit(
+    request: HttpRequest, intent: Intent, form: Form, transition: Callable[[], object], success: str
+) -> HttpResponse | None:
+    """Run one transition of the deal with a valid form's data. Back to the request when it is
+    done, or when the deal refuses it (the reason as a message); None to show the form again,
+    with the service's messages next to the fields."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        transition()
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("intents:detail", pk=intent.pk)
 
 
 @login_required
@@ -97,17 +121,15 @@ def bid_decline(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
     intent = _own_intent(request, pk)
     bid = _own_bid(intent, bid_id)
     form = DeclineForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            deal.decline_bid(customer=_customer(request), bid_id=bid.pk, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("intents:detail", pk=intent.pk)
-        else:
-            messages.success(request, f"Declined. {bid.vendor.name} has been told why.")
-            return redirect("intents:detail", pk=intent.pk)
+    done = _submit(
+        request,
+        intent,
+        form,
+        lambda: deal.decline_bid(customer=_customer(request), bid_id=bid.pk, reason=form.cleaned_data["reason"]),
+        f"Declined. {bid.vendor.name} has been told why.",
+    )
+    if done is not None:
+        return done
     return _confirm(
         request,
         intent,
@@ -125,17 +147,15 @@ def bid_counter(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
     intent = _own_intent(request, pk)
     bid = _own_bid(intent, bid_id)
     form = CounterForm(request.POST or None, bid=bid)
-    if request.method == "POST" and form.is_valid():
-        try:
-            deal.counter_bid(customer=_customer(request), bid_id=bid.pk, **form.counter_arguments())
-        except ValidationError as error:
-            form.add_service_errors(error.message_dict)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("intents:detail", pk=intent.pk)
-        else:
-            messages.success(request, f"Sent. {bid.vendor.name} can revise its offer or decline.")
-            return redirect("intents:detail", pk=intent.pk)
+    done = _submit(
+        request,
+        intent,
+        form,
+        lambda: deal.counter_bid(customer=_customer(request), bid_id=bid.pk, **form.counter_arguments()),
+        f"Sent. {bid.vendor.name} can revise its offer or decline.",
+    )
+    if done is not None:
+        return done
     return _confirm(
         request,
         intent,
@@ -179,17 +199,17 @@ def vendor_block(request: HttpRequest, pk: Any, vendor_id: int) -> HttpResponse:
 def intent_withdraw(request: HttpRequest, pk: Any) -> HttpResponse:
     intent = _own_intent(request, pk)
     form = WithdrawForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            deal.withdraw_intent(customer=_customer(request), intent_id=intent.pk, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("intents:detail", pk=intent.pk)
-        else:
-            messages.success(request, "Request withdrawn. The vendors who have it have been told why.")
-            return redirect("intents:detail", pk=intent.pk)
+    done = _submit(
+        request,
+        intent,
+        form,
+        lambda: deal.withdraw_intent(
+            customer=_customer(request), intent_id=intent.pk, reason=form.cleaned_data["reason"]
+        ),
+        "Request withdrawn. The vendors who have it have been told why.",
+    )
+    if done is not None:
+        return done
     return _confirm(
         request,
         intent,
@@ -210,17 +230,17 @@ def deal_outcome(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
     intent = _own_intent(request, pk)
     bid = _own_bid(intent, bid_id)
     form = OutcomeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            deal.mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, customer=_customer(request), **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("intents:detail", pk=intent.pk)
-        else:
-            messages.success(request, "Thank you. You can rate the deal now.")
-            return redirect("intents:detail", pk=intent.pk)
+    done = _submit(
+        request,
+        intent,
+        form,
+        lambda: deal.mark_outcome(
+            bid=bid, side=DealOutcome.Side.CUSTOMER, customer=_customer(request), **form.cleaned_data
+        ),
+        "Thank you. The vendor has been told.",
+    )
+    if done is not None:
+        return done
     return _confirm(
         request,
         intent,

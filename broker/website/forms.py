@@ -142,6 +142,17 @@ class RangeField(forms.MultiValueField):
         return bounds or None
 
 
+def details_field() -> forms.CharField:
+    """The free text of a request, as posted and as amended."""
+    return forms.CharField(
+        required=False,
+        max_length=MAX_DETAILS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Anything else vendors should know",
+        help_text=f"Up to {MAX_DETAILS:,} characters.",
+    )
+
+
 class AttributesForm(AccessibleForm):
     """A form with one input per attribute of a category's schema, named ``attr_<name>``; the
     values are checked by the service against the schema, and its messages are put back next to
@@ -193,13 +204,7 @@ class IntentForm(AttributesForm):
     back next to the inputs."""
 
     title = forms.CharField(max_length=200, label="In a few words, what do you want?")
-    details = forms.CharField(
-        required=False,
-        max_length=MAX_DETAILS,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        label="Anything else vendors should know",
-        help_text=f"Up to {MAX_DETAILS:,} characters.",
-    )
+    details = details_field()
     language = forms.ChoiceField(
         label="Language of your request",
         choices=[(DETECT, "Detect from the text"), *REQUEST_LANGUAGES],
@@ -300,13 +305,7 @@ class IntentForm(AttributesForm):
 class AmendForm(AttributesForm):
     """She changes an open request: its details, its attributes, its budget (in its currency)."""
 
-    details = forms.CharField(
-        required=False,
-        max_length=MAX_DETAILS,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        label="Anything else vendors should know",
-        help_text=f"Up to {MAX_DETAILS:,} characters.",
-    )
+    details = details_field()
     budget_max = forms.DecimalField(
         required=False,
         min_value=0,
