@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def deal(vendor_client, customer, publish, subscribe):
-    """An accepted bid between ``customer`` and the vendor of ``vendor_client``."""
+def agreed(vendor_client, customer, publish, subscribe):
+    """An accepted bid between ``customer`` and the vendor of ``vendor_client``: a deal agreed."""
     subscribe(vendor_client.vendor)
     intent = publish(customer)
     bid = Bid.objects.create(
@@ -23,8 +23,14 @@ def deal(vendor_client, customer, publish, subscribe):
     )
     accept_bid(customer=customer, bid_id=bid.pk)
     bid.refresh_from_db()
-    mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, outcome=DealOutcome.Outcome.COMPLETED, customer=customer)
     return bid
+
+
+@pytest.fixture
+def deal(agreed, customer):
+    """That deal, which she says was completed: ratings are open."""
+    mark_outcome(bid=agreed, side=DealOutcome.Side.CUSTOMER, outcome=DealOutcome.Outcome.COMPLETED, customer=customer)
+    return agreed
 
 
 def test_vendor_rates_the_customer_blind(vendor_client, deal):
@@ -116,14 +122,8 @@ def test_rating_window_closes(deal):
         rate(bid=deal, by=Rating.Side.CUSTOMER, score=5, now=timezone.now() + timedelta(days=31))
 
 
-def test_ratings_do_not_open_at_acceptance(vendor_client, customer, publish, subscribe):
-    subscribe(vendor_client.vendor)
-    intent = publish(customer)
-    bid = Bid.objects.create(
-        intent=intent, vendor=vendor_client.vendor, amount=3500, currency="GBP", terms_accepted=intent.terms
-    )
-    accept_bid(customer=customer, bid_id=bid.pk)
-    bid.refresh_from_db()
+def test_ratings_do_not_open_at_acceptance(vendor_client, agreed):
+    bid = agreed
     with pytest.raises(NotRateable, match="once the deal is marked completed"):
         rate(bid=bid, by=Rating.Side.CUSTOMER, score=5)
     response = vendor_client.post(f"/api/v1/bids/{bid.pk}/rating/", {"score": 4}, format="json")
@@ -131,13 +131,8 @@ def test_ratings_do_not_open_at_acceptance(vendor_client, customer, publish, sub
     assert response.json()["error"]["code"] == "not_rateable"
 
 
-def test_ratings_open_a_week_after_the_deal_even_if_nobody_marks_it(vendor_client, customer, publish, subscribe):
-    subscribe(vendor_client.vendor)
-    intent = publish(customer)
-    bid = Bid.objects.create(
-        intent=intent, vendor=vendor_client.vendor, amount=3500, currency="GBP", terms_accepted=intent.terms
-    )
-    accept_bid(customer=customer, bid_id=bid.pk)
+def test_ratings_open_a_week_after_the_deal_even_if_nobody_marks_it(agreed):
+    bid = agreed
     Bid.objects.filter(pk=bid.pk).update(decided_at=timezone.now() - timedelta(days=8))
     bid.refresh_from_db()
     assert rate(bid=bid, by=Rating.Side.CUSTOMER, score=4).score == 4
