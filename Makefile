@@ -27,12 +27,17 @@ test: $(STAMP)
 	  tests/broker/test_matching.py tests/broker/test_matching_property.py tests/broker/test_outbox.py
 	$(PY) -m pytest
 
-# ruff (lint and format), import-linter (the floors of docs/architecture.md), mypy (django-stubs).
+# ruff (lint and format), import-linter (the floors of docs/architecture.md), mypy (django-stubs),
+# and the OpenAPI schema: generated without warnings, then checked by openapi-spec-validator
+# (on SQLite: lint needs no PostgreSQL).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
+	mkdir -p var
+	DATABASE_URL=sqlite:///$(CURDIR)/var/lint.sqlite3 $(PY) manage.py spectacular --file var/openapi.yaml --validate --fail-on-warn
+	$(VENV)/bin/openapi-spec-validator var/openapi.yaml
 
 check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 
-from broker.api.errors import error_body
+from broker.api.errors import TOO_LARGE, URI_TOO_LONG, error_body
 from broker.core import request_id
 
 
@@ -72,7 +72,7 @@ class ApiLimitsMiddleware:
         max_query = int(settings.API_MAX_QUERY_STRING)
         if len(request.META.get("QUERY_STRING", "")) > max_query:
             message = f"The query string is longer than {max_query} characters."
-            return JsonResponse(error_body("uri_too_long", message), status=414)
+            return JsonResponse(error_body(URI_TOO_LONG, message), status=414)
         max_body = int(settings.API_MAX_BODY_BYTES)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -80,5 +80,5 @@ class ApiLimitsMiddleware:
             length = 0
         if length > max_body and not request.content_type.startswith("multipart/"):
             message = f"The request body is larger than {max_body} bytes."
-            return JsonResponse(error_body("too_large", message), status=413)
+            return JsonResponse(error_body(TOO_LARGE, message), status=413)
         return self.get_response(request)

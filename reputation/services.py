@@ -32,6 +32,8 @@ RATING_OPENS_AFTER = timedelta(days=7)
 
 
 class NotRateable(Conflict):
+    """This deal cannot be rated: not accepted, not yet, no longer, or already rated by you."""
+
     code = "not_rateable"
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,52 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from broker.core import idempotency
 from broker.core.errors import DomainError
+from reputation import services as reputation_services
+
+# The API's own codes, for what no exception class names.
+TOO_LARGE = "too_large"
+URI_TOO_LONG = "uri_too_long"
+SERVER_ERROR = "server_error"
+_OWN_CODES = {
+    TOO_LARGE: "The body, or an uploaded photo, is larger than the limit.",
+    URI_TOO_LONG: "The query string is longer than the limit.",
+    SERVER_ERROR: "Something went wrong on our side.",
+}
+# DRF's exceptions the API answers with (their default_code and default_detail).
+_DRF_ERRORS = (
+    exceptions.ValidationError,
+    exceptions.ParseError,
+    exceptions.NotAuthenticated,
+    exceptions.AuthenticationFailed,
+    exceptions.PermissionDenied,
+    exceptions.NotFound,
+    exceptions.MethodNotAllowed,
+    exceptions.NotAcceptable,
+    exceptions.UnsupportedMediaType,
+    exceptions.Throttled,
+)
+
+
+def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
+    return [sub for direct in cls.__subclasses__() for sub in (direct, *_subclasses(direct))]
+
+
+def error_codes() -> list[tuple[str, str]]:
+    """Every ``error.code`` the API can answer, with what it means: from DRF's exceptions, the
+    domain errors (``DomainError`` and its subclasses: their docstrings), and the API's own."""
+    assert idempotency and reputation_services  # imported for their DomainError subclasses
+    codes: dict[str, str] = {}
+    for drf in _DRF_ERRORS:
+        codes.setdefault(str(drf.default_code), re.sub(r' "\{\w+\}"', "", str(drf.default_detail)))
+    domains: list[type[DomainError]] = [DomainError, *_subclasses(DomainError)]
+    for domain in domains:
+        doc = (domain.__doc__ or "").strip().splitlines()
+        codes.setdefault(domain.code, doc[0] if doc else domain.__name__)
+    for code, meaning in _OWN_CODES.items():
+        codes.setdefault(code, meaning)
+    return sorted(codes.items())
 
 
 def _as_lists(detail):
@@ -128,5 +174,5 @@ def not_found(request, exception=None):
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+        return JsonResponse(error_body(SERVER_ERROR, _OWN_CODES[SERVER_ERROR]), status=500)
     return django_server_error(request)

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from broker.api import serializers as s
 from broker.api.base import ApiMixin
-from broker.api.errors import ApiError, error_body
+from broker.api.errors import TOO_LARGE, ApiError, error_body
 from vendors import selectors
 from vendors.models import Vendor
 from vendors.payloads import photo_for_vendor
@@ -49,9 +49,7 @@ def _vendor(request: Request) -> Vendor:
 
 
 def _too_large(message: str) -> Response:
-    return Response(
-        error_body("too_large", message, {FIELD: [message]}), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    )
+    return Response(error_body(TOO_LARGE, message, {FIELD: [message]}), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
 class BidPhotoList(ApiMixin, APIView):
@@ -66,7 +64,7 @@ class BidPhotoList(ApiMixin, APIView):
             length = 0
         if request.method == "POST" and length > max_bytes + MULTIPART_ALLOWANCE:
             message = f"The photo is larger than {max_bytes // (1024 * 1024)} MB."
-            raise ApiError(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", message, {FIELD: [message]})
+            raise ApiError(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, TOO_LARGE, message, {FIELD: [message]})
         super().initial(request, *args, **kwargs)
 
     @extend_schema(

@@ -6,6 +6,8 @@ all in the one error shape (``ApiErrorOutput``), and on POSTs the ``Idempotency-
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Any
 
 from broker.api.idempotency import HEADER, IDEMPOTENCY_KEY_PARAMETER, REPLAYED
@@ -62,4 +64,70 @@ def document_limits(result: dict[str, Any], generator: Any, request: Any, public
             for status, answer in responses.items():
                 if status.startswith("2") and isinstance(answer, dict):
                     answer.setdefault("headers", {}).update(replayed)
+    return result
+
+
+_ACTIONS = {
+    "partial_update": "Change",
+    "list": "List",
+    "create": "Create",
+    "retrieve": "Get",
+    "update": "Replace",
+    "destroy": "Delete",
+}
+
+
+def _summary_from_id(operation_id: str) -> str:
+    words = operation_id.removeprefix("v1_")
+    for action, verb in _ACTIONS.items():
+        if words.endswith(f"_{action}"):
+            return f"{verb} {words.removesuffix(f'_{action}').replace('_', ' ')}"
+    return words.replace("_", " ").capitalize()
+
+
+def _first_sentence(text: str) -> str:
+    line = " ".join(text.strip().split("\n\n")[0].split()).replace("``", "`")
+    sentence = line.split(". ")[0].rstrip(".")
+    return re.split(r"[:;(]|, ", sentence)[0].strip() if len(sentence) > 60 else sentence
+
+
+def _null_types(node: Any) -> None:
+    """OpenAPI 3.1 has no ``nullable``: what is still marked so becomes ``type: [..., "null"]``."""
+    if isinstance(node, dict):
+        if node.pop("nullable", False) is True:
+            if isinstance(node.get("type"), str):
+                node["type"] = [node["type"], "null"]
+            elif "$ref" in node or "allOf" in node:
+                ref = {key: node.pop(key) for key in ("$ref", "allOf") if key in node}
+                node["oneOf"] = [ref, {"type": "null"}]
+        for value in node.values():
+            _null_types(value)
+    elif isinstance(node, list):
+        for item in node:
+            _null_types(item)
+
+
+def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """What the serializers cannot say: a summary for every operation (its own description's first
+    sentence, else from its operationId), null where 3.1 wants it, and the rules the services
+    enforce (a subscription has at least one category and one region)."""
+    operations = [
+        operation
+        for operations in result.get("paths", {}).values()
+        for operation in operations.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+    shared = Counter(operation.get("description", "") for operation in operations)
+    for operation in operations:
+        description = operation.get("description", "")
+        if "summary" not in operation:
+            own = description and shared[description] == 1
+            operation["summary"] = _first_sentence(description) if own else _summary_from_id(operation["operationId"])
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in ("SubscriptionRequest", "PatchedSubscriptionRequest", "Subscription"):
+        for field in ("categories", "regions"):
+            prop = schemas.get(name, {}).get("properties", {}).get(field)
+            if prop and prop.get("type") == "array":
+                prop["minItems"] = 1
+    _null_types(result)
     return result

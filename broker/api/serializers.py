@@ -1,17 +1,33 @@
 """Input serializers parse; output serializers document the payloads of ``vendors.payloads`` and
 ``broker.pipeline.vendor_view``."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from broker.api.errors import error_codes
+from broker.core.money import circulating_currencies
 from intents.models import Category, Intent, Region
-from vendors.models import Bid, BidCounter, DealOutcome, Delivery, Subscription
+from vendors.models import Bid, BidCounter, DealOutcome, Delivery, Subscription, Vendor, VendorEvent
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "example": "120.00"})
+class AmountField(serializers.DecimalField):
+    """An amount of money: a decimal string, zero or more, up to two decimal places."""
+
+
+@extend_schema_field(serializers.ChoiceField(choices=sorted(circulating_currencies().items())))
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 code of a currency in circulation (``broker.core.money``)."""
+
+
+@extend_schema_field(serializers.ChoiceField(choices=VendorEvent.Kind.choices))
+class EventKindField(serializers.CharField):
+    """The kind of an event (``VendorEvent.Kind``); the service says which are unknown."""
 
 
 class MoneySerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    currency = serializers.CharField(help_text="ISO 4217 code")
+    amount = AmountField(max_digits=14, decimal_places=2)
+    currency = CurrencyField(help_text="ISO 4217 code")
 
 
 class ReputationSerializer(serializers.Serializer):
@@ -114,7 +130,7 @@ class MeOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     contact_email = serializers.EmailField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Vendor.Status.choices)
     reputation = ReputationSerializer()
     created_at = serializers.DateTimeField()
 
@@ -128,7 +144,7 @@ class CategoryOutput(serializers.ModelSerializer):
         model = Category
         fields = ["id", "slug", "name", "parent", "attributes"]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_parent(self, category: Category) -> str | None:
         """The parent's slug: from the view's path -> slug map of the whole taxonomy when it
         gives one (``category_slugs``), else from one query."""
@@ -141,7 +157,7 @@ class CategoryOutput(serializers.ModelSerializer):
 
 class RegionOutput(serializers.ModelSerializer):
     parent: serializers.SlugRelatedField[Region] = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )  # the stubs see Field.parent; declared fields go to _declared_fields (as above)
 
     class Meta:
@@ -179,16 +195,16 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
 class BidInput(serializers.Serializer):
     intent = serializers.UUIDField()
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    currency = serializers.CharField(max_length=3, min_length=3)
+    amount = AmountField(max_digits=14, decimal_places=2, min_value=0)
+    currency = CurrencyField(max_length=3, min_length=3)
     message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     offered_attributes = serializers.DictField(required=False)
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
 
 
 class BidChangeInput(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
-    currency = serializers.CharField(max_length=3, min_length=3, required=False)
+    amount = AmountField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    currency = CurrencyField(max_length=3, min_length=3, required=False)
     message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     offered_attributes = serializers.DictField(required=False)
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
@@ -203,13 +219,13 @@ class EventOutput(serializers.Serializer):
 
 class WebhookEndpointInput(serializers.Serializer):
     url = serializers.URLField(max_length=500)
-    events = serializers.ListField(child=serializers.CharField(), required=False)
+    events = serializers.ListField(child=EventKindField(), required=False)
 
 
 class WebhookEndpointOutput(serializers.Serializer):
     id = serializers.UUIDField()
     url = serializers.URLField()
-    events = serializers.ListField(child=serializers.CharField())
+    events = serializers.ListField(child=EventKindField())
     active = serializers.BooleanField()
     disabled_reason = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -289,7 +305,7 @@ class BidPhotoInput(serializers.Serializer):
 
 
 class ApiErrorBody(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.ChoiceField(choices=error_codes())
     message = serializers.CharField()
 
     def get_fields(self):

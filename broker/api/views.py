@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from broker.api import serializers as s
 from broker.api.base import ApiMixin
+from broker.api.event_schemas import EventOutput
 from broker.api.pagination import IdCursorPagination, OldestFirstCursorPagination
 from broker.api.permissions import IsVendor
 from broker.pipeline.vendor_view import intents_for_vendor
@@ -64,10 +65,18 @@ class MeView(ApiMixin, APIView):
         )
 
 
+class CategoryPagination(IdCursorPagination):
+    """A taxonomy of a few hundred nodes: the default page holds it all, in tree order."""
+
+    ordering = "path"
+    page_size = 500
+    max_page_size = 1000
+
+
 class CategoryList(ApiMixin, generics.ListAPIView):
     serializer_class = s.CategoryOutput
     queryset = Category.objects.order_by("path")
-    pagination_class = None  # a taxonomy of a few hundred nodes; one page is what clients want
+    pagination_class = CategoryPagination
 
     def get_serializer_context(self):
         # Each category's parent is the one at its path less one step: one query for them all.
@@ -300,7 +309,7 @@ class BidViewSet(ApiMixin, viewsets.GenericViewSet):
 class EventList(ApiMixin, generics.ListAPIView):
     """Every event sent to this vendor, oldest first, with the same payloads as the webhooks."""
 
-    serializer_class = s.EventOutput
+    serializer_class = EventOutput  # payload documented as the typed Event (broker.api.event_schemas)
     pagination_class = OldestFirstCursorPagination
 
     def get_queryset(self):

@@ -18,24 +18,34 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
+    """No such object among yours."""
+
     code = "not_found"
     status = 404
 
 
 class Conflict(DomainError):
+    """The request conflicts with the current state of the object."""
+
     code = "conflict"
     status = 409
 
 
 class IntentClosed(Conflict):
+    """The customer's request is no longer open (withdrawn, expired, or a bid was accepted)."""
+
     code = "intent_closed"
 
 
 class BidNotActive(Conflict):
+    """The bid is no longer active (withdrawn, declined or accepted)."""
+
     code = "bid_not_active"
 
 
 class AlreadyBidding(Conflict):
+    """You already have an active bid on this request: change it instead."""
+
     code = "already_bidding"
 
 

@@ -25,15 +25,21 @@ MAX_KEY_LENGTH = 255
 
 
 class KeyReused(DomainError):
+    """This Idempotency-Key was used with another request."""
+
     code = "idempotency_key_reused"
     status = 422
 
 
 class KeyInUse(Conflict):
+    """A request with this Idempotency-Key is still running."""
+
     code = "idempotency_key_in_use"
 
 
 class InvalidKey(DomainError):
+    """The Idempotency-Key header is not 1 to 255 printable characters."""
+
     code = "invalid_idempotency_key"
 
 

@@ -65,7 +65,7 @@ class VendorClient:
         return self._request("GET", "me/")
 
     def categories(self) -> list[dict]:
-        return self._request("GET", "categories/")
+        return list(self._pages("categories/"))
 
     def regions(self, *, parent: str | None = None, kind: str | None = None) -> Iterator[dict]:
         return self._pages("regions/", {"parent": parent, "kind": kind})

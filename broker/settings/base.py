@@ -174,14 +174,23 @@ SPECTACULAR_SETTINGS = {
         "BidStatusEnum": "vendors.models.Bid.Status",
         "CounterStatusEnum": "vendors.models.BidCounter.Status",
         "WebhookDeliveryStatusEnum": "vendors.models.WebhookDelivery.Status",
+        "VendorStatusEnum": "vendors.models.Vendor.Status",
+        "EventKindEnum": "vendors.models.VendorEvent.Kind",
+        "ErrorCodeEnum": "broker.api.errors.error_codes",
+        "CurrencyEnum": "broker.core.money.circulating_currencies",
     },
     "TITLE": "intentcast vendor API",
     "DESCRIPTION": "Subscribe to customers' requests, read your inbox, bid.",
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",
+    # 3.1: a nullable object is oneOf [object, null], which strict validators accept.
+    "OAS_VERSION": "3.1.0",
+    "SERVERS": [{"url": SITE_URL}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1's top-level webhooks: the typed Event POSTed to the vendors' endpoints.
+    "WEBHOOKS": ["broker.api.event_schemas.EVENT_WEBHOOK"],
 }
 
 # Celery. No broker URL: run every task in-process (the embedded default).
@@ -361,4 +370,5 @@ CELERY_BEAT_SCHEDULE["sweep-idempotency-keys"] = {
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "broker.api.schema.document_limits",  # 429, 413, 414; Idempotency-Key, 409, 422 on POSTs
+    "broker.api.schema.tell_the_truth",  # summaries, null in 3.1, the services' rules
 ]
