@@ -12,7 +12,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) node_modules
+
+# Node tools of `make lint` (Redocly CLI), as package-lock.json pins them.
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch node_modules
 
 demo: $(STAMP)
 	mkdir -p var
@@ -28,9 +33,9 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 # ruff (lint and format), import-linter (the floors of docs/architecture.md), mypy (django-stubs),
-# and the OpenAPI schema: generated without warnings, then checked by openapi-spec-validator
-# (on SQLite: lint needs no PostgreSQL).
-lint: $(STAMP)
+# and the OpenAPI schema: generated without warnings, then checked by openapi-spec-validator and
+# Redocly CLI (redocly.yaml) (on SQLite: lint needs no PostgreSQL).
+lint: $(STAMP) node_modules
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
@@ -38,6 +43,7 @@ lint: $(STAMP)
 	mkdir -p var
 	DATABASE_URL=sqlite:///$(CURDIR)/var/lint.sqlite3 $(PY) manage.py spectacular --file var/openapi.yaml --validate --fail-on-warn
 	$(VENV)/bin/openapi-spec-validator var/openapi.yaml
+	npx --no-install redocly lint var/openapi.yaml
 
 check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run

@@ -120,6 +120,7 @@ class EventOutput(s.EventOutput):
 EVENT_WEBHOOK = OpenApiWebhook(
     name="event",
     decorator=extend_schema(
+        operation_id="event_webhook",
         summary="An event, POSTed to your webhook endpoints",
         description="Signed (Standard Webhooks headers: webhook-id, webhook-timestamp, webhook-signature); "
         "answer 2xx. Which types you get is the endpoint's `events`; the body is the `payload` of GET /api/v1/events/.",

@@ -72,6 +72,13 @@ class NewestFirstCursorPagination(CursorPagination):
                 parameter["description"] = "The opaque cursor of a `next` or `previous` link; a made-up one is a 400."
         return parameters
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response = super().get_paginated_response_schema(schema)
+        # DRF's example of `next` ends in a stray quote, which is not a URI.
+        next_link = response["properties"]["next"]
+        next_link["example"] = next_link["example"].rstrip('"')
+        return response
+
 
 class IdCursorPagination(NewestFirstCursorPagination):
     """Newest first by a monotonic id (no ties, so nothing is skipped between pages)."""

@@ -191,6 +191,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # PostgreSQL's range of a PositiveIntegerField, named here: otherwise the limit (and the
+        # schema) would be the database's, wider on SQLite.
+        extra_kwargs = {"daily_cap": {"max_value": 2147483647}}
 
 
 class BidInput(serializers.Serializer):
