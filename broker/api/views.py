@@ -65,12 +65,17 @@ class MeView(ApiMixin, APIView):
         )
 
 
-class CategoryPagination(IdCursorPagination):
-    """A taxonomy of a few hundred nodes: the default page holds it all, in tree order."""
+class TaxonomyPagination(IdCursorPagination):
+    """The taxonomy's lists: a few hundred categories or some 5,000 regions, big pages."""
 
-    ordering = "path"
     page_size = 500
     max_page_size = 1000
+
+
+class CategoryPagination(TaxonomyPagination):
+    """The default page holds every category, in tree order."""
+
+    ordering = "path"
 
 
 class CategoryList(ApiMixin, generics.ListAPIView):
@@ -95,10 +100,8 @@ class RegionFilter(filters.FilterSet):
         fields = ["parent", "kind"]
 
 
-class RegionPagination(IdCursorPagination):
+class RegionPagination(TaxonomyPagination):
     ordering = "lft"
-    page_size = 500
-    max_page_size = 1000
 
 
 class RegionList(ApiMixin, generics.ListAPIView):

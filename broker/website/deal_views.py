@@ -31,7 +31,8 @@ def _customer(request: HttpRequest) -> User:
     return cast("User", request.user)
 
 
-def _own_intent(request: HttpRequest, pk: Any) -> Intent:
+def own_intent(request: HttpRequest, pk: Any) -> Intent:
+    """One of the signed-in customer's requests; 404 for anybody else's."""
     try:
         return selectors.customer_intent(customer=_customer(request), intent_id=pk)
     except NotFound:
@@ -80,7 +81,7 @@ def _submit(
 
 @login_required
 def bid_accept(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
-    intent = _own_intent(request, pk)
+    intent = own_intent(request, pk)
     bid = _own_bid(intent, bid_id)
     others = [
         other for other in vendor_selectors.intent_bids(intent=intent) if other.status == "active" and other != bid
@@ -118,7 +119,7 @@ def bid_accept(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
 
 @login_required
 def bid_decline(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
-    intent = _own_intent(request, pk)
+    intent = own_intent(request, pk)
     bid = _own_bid(intent, bid_id)
     form = DeclineForm(request.POST or None)
     done = _submit(
@@ -144,7 +145,7 @@ def bid_decline(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
 
 @login_required
 def bid_counter(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
-    intent = _own_intent(request, pk)
+    intent = own_intent(request, pk)
     bid = _own_bid(intent, bid_id)
     form = CounterForm(request.POST or None, bid=bid)
     done = _submit(
@@ -173,7 +174,7 @@ def bid_counter(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
 
 @login_required
 def vendor_block(request: HttpRequest, pk: Any, vendor_id: int) -> HttpResponse:
-    intent = _own_intent(request, pk)
+    intent = own_intent(request, pk)
     try:
         bid = vendor_selectors.bid_from_vendor(intent=intent, vendor_id=vendor_id)
     except NotFound:
@@ -197,7 +198,7 @@ def vendor_block(request: HttpRequest, pk: Any, vendor_id: int) -> HttpResponse:
 
 @login_required
 def intent_withdraw(request: HttpRequest, pk: Any) -> HttpResponse:
-    intent = _own_intent(request, pk)
+    intent = own_intent(request, pk)
     form = WithdrawForm(request.POST or None)
     done = _submit(
         request,
@@ -227,7 +228,7 @@ def intent_withdraw(request: HttpRequest, pk: Any) -> HttpResponse:
 @login_required
 def deal_outcome(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
     """She says how the agreed deal ended (a form on the request's page)."""
-    intent = _own_intent(request, pk)
+    intent = own_intent(request, pk)
     bid = _own_bid(intent, bid_id)
     form = OutcomeForm(request.POST or None)
     done = _submit(

@@ -17,6 +17,7 @@ from broker import personal_data
 from broker.core.errors import DomainError, NotFound
 from broker.core.language import preferred_language
 from broker.website.deal_forms import OutcomeForm
+from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
 from broker.website.offers import SORT_LABELS, build_offers, matrix, sealed_notice, sort_offers
 from intents import selectors, services
@@ -34,13 +35,6 @@ from vendors.threads import post_message
 
 def home(request):
     return render(request, "website/home.html")
-
-
-def _own_intent(request, pk):
-    try:
-        return selectors.customer_intent(customer=request.user, intent_id=pk)
-    except NotFound:
-        raise Http404("No such request.") from None
 
 
 @login_required
