@@ -28,7 +28,9 @@ def test_an_ordinary_request_in_germany_raises_no_alarm():
 
 
 def test_an_email_address_is_found():
-    assert kinds("Write to alice.liddell+cars@example.co.uk please") == [(Kind.EMAIL, "alice.liddell+cars@example.co.uk")]
+    assert kinds("Write to alice.liddell+cars@example.co.uk please") == [
+        (Kind.EMAIL, "alice.liddell+cars@example.co.uk")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +85,13 @@ def test_a_one_letter_or_empty_name_is_not_looked_for():
 def test_redaction_replaces_each_find_and_keeps_the_rest():
     text = "Alice here: alice@example.com, 07911 123456, 1 Wonderland Road, SW1A 1AA. Silver Yaris please."
     findings = find_personal_data(text, country="GB", names=["Alice"])
-    assert kinds_found(findings) == ["an email address", "a phone number", "a postcode", "a street address", "your name"]
+    assert kinds_found(findings) == [
+        "an email address",
+        "a phone number",
+        "a postcode",
+        "a street address",
+        "your name",
+    ]
     redacted = redact(text, findings)
     assert redacted == (
         "[name removed] here: [email removed], [phone removed], [address removed], [postcode removed]. "

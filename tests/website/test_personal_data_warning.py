@@ -63,7 +63,9 @@ def test_remove_them_for_me_shows_the_redacted_text_for_review(signed_in, catego
         in page
     )
     # She reviews it and publishes: nothing left to warn about.
-    redacted = "Call [name removed] on [phone removed] or [email removed]; I'm at [address removed], [postcode removed]."
+    redacted = (
+        "Call [name removed] on [phone removed] or [email removed]; I'm at [address removed], [postcode removed]."
+    )
     response = signed_in.post(new_url(categories), yaris_form(details=redacted))
     assert response.status_code == 302
     assert Intent.objects.get().details == redacted
