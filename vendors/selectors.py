@@ -346,11 +346,11 @@ def vendors_dealt_with(*, customer: User) -> list[VendorDealings]:
         rows[row["vendor_id"]] = VendorDealings(
             vendors[row["vendor_id"]], offers=row["n"], deals=row["deals"], last_contact=row["last"]
         )
-    for row in messages:
-        dealings = rows.setdefault(row["vendor_id"], VendorDealings(vendors[row["vendor_id"]]))
-        dealings.messages = row["n"]
-        if dealings.last_contact is None or row["last"] > dealings.last_contact:
-            dealings.last_contact = row["last"]
+    for thread in messages:
+        dealings = rows.setdefault(thread["vendor_id"], VendorDealings(vendors[thread["vendor_id"]]))
+        dealings.messages = thread["n"]
+        if dealings.last_contact is None or thread["last"] > dealings.last_contact:
+            dealings.last_contact = thread["last"]
     blocked = set(
         Block.objects.filter(customer=customer, blocked_by=Block.Side.CUSTOMER).values_list("vendor_id", flat=True)
     )

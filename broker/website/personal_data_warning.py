@@ -39,7 +39,8 @@ class Check:
 
 def highlighted(text: str, findings: list[Finding]) -> SafeString:
     """``text`` as HTML with each finding in a ``<mark>`` that names its kind."""
-    parts, position = [], 0
+    parts: list[str] = []
+    position = 0
     for finding in findings:
         parts.append(escape(text[position : finding.start]))
         parts.append(f'<mark title="{escape(finding.label)}">{escape(finding.text)}</mark>')
@@ -49,7 +50,7 @@ def highlighted(text: str, findings: list[Finding]) -> SafeString:
 
 
 def check_request_text(
-    request: HttpRequest, *, texts: dict[str, tuple[str, str]], country: str, customer: User
+    request: HttpRequest, *, texts: dict[str, tuple[object, str]], country: str, customer: User
 ) -> Check:
     """Check ``texts`` (field name: (label, text)) in the request's ``country`` against her
     name, and act on the choice she posted, if any."""
@@ -58,7 +59,7 @@ def check_request_text(
         return Check(proceed=True)
     names = [customer.first_name, customer.last_name]
     found = {
-        name: (label, text, find_personal_data(text, country=country, names=names))
+        name: (str(label), text, find_personal_data(text, country=country, names=names))
         for name, (label, text) in texts.items()
     }
     if not any(findings for _label, _text, findings in found.values()):
