@@ -1,8 +1,11 @@
 """Principle 3, no lock-in: a customer takes everything about her with her, or erases it.
 
-``export_customer_data`` gathers her requests, the bids she received, her messages, the terms
-each vendor agreed to, and the ratings of her deals, as one JSON-ready dict; ``export_csv``
-flattens it into CSV files. ``erase_customer`` deletes her account and everything hanging off
+``export_customer_data`` gathers everything the broker holds about her (her account, requests,
+where they went, the offers she received and their history, her messages, deals, ratings, the
+identity she shared, blocks, her notes, notifications and their settings) as one JSON-ready dict
+with a ``schema_version`` (the layout: docs/export.md); ``export_csv`` writes every section of it
+as a CSV file in a zip. A test finds every table that holds her data and fails if the export
+misses one (tests/intents/test_export_complete.py). ``erase_customer`` deletes her account and everything hanging off
 it, and scrubs the copies of her requests in vendors' event logs, so nothing that identifies
 her is kept.
 """
@@ -11,23 +14,41 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 
 from broker.core.audit import record_audit
 from broker.core.outbox import forget_events
-from intents.selectors import customer_intents, intent_ids_of
+from intents.notifications import email_choices
+from intents.selectors import customer_intents, customer_notifications, intent_ids_of, notification_preferences_of
 from reputation.models import Rating
 from reputation.selectors import customer_deal_ratings
 from vendors.events import scrub_events
-from vendors.relationships import identities_shared_by, vendors_blocked_by
-from vendors.selectors import bids_received, customer_messages
+from vendors.relationships import blocks_of, identities_shared_by, notes_of, pseudonyms_of
+from vendors.selectors import (
+    bids_received,
+    customer_bid_photos,
+    customer_bid_revisions,
+    customer_counters,
+    customer_deal_outcomes,
+    customer_deliveries,
+    customer_messages,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+
+# The layout of the export (docs/export.md). Adding a section or a field keeps the version;
+# renaming or removing one, or changing what a value means, bumps it.
+SCHEMA_VERSION = 2
+# The scalars at the top of the JSON; the CSV zip holds them in ``export.csv``.
+ABOUT = ("schema_version", "exported_at")
 
 
 def _iso(value: Any) -> str | None:
@@ -35,25 +56,38 @@ def _iso(value: Any) -> str | None:
 
 
 def export_customer_data(*, customer: User) -> dict[str, Any]:
-    """Everything about the customer, read through each app's selectors, as one JSON-ready dict."""
+    """Everything about the customer, read through each app's selectors, as one JSON-ready dict:
+    ``schema_version`` and ``exported_at``, ``account``, then one list per section (the layout
+    is documented in docs/export.md, and ``export_csv`` writes each section as a CSV file)."""
     intents = list(customer_intents(customer=customer).order_by("created_at"))
     # A sealed request's offers stay sealed until its deadline, from her too (the export included).
-    sealed = {str(i.pk) for i in intents if i.is_sealed()}
-    bids = [bid for bid in bids_received(customer=customer) if str(bid.intent_id) not in sealed]
+    sealed = {i.pk for i in intents if i.is_sealed()}
+    bids = [bid for bid in bids_received(customer=customer) if bid.intent_id not in sealed]
     messages = customer_messages(customer=customer)
     ratings = customer_deal_ratings(customer=customer)
+    email_choices_now = email_choices(customer=customer)
+    chosen = {p.kind for p in notification_preferences_of(customer=customer)}
     return {
+        "schema_version": SCHEMA_VERSION,
         "exported_at": timezone.now().isoformat(),
         "account": {
+            "username": customer.username,
             "email": customer.email,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
             "date_joined": _iso(customer.date_joined),
             "last_login": _iso(customer.last_login),
+            "email_addresses": [
+                {"email": a.email, "verified": a.verified, "primary": a.primary}
+                for a in EmailAddress.objects.filter(user=customer).order_by("pk")
+            ],
         },
         "requests": [
             {
                 "id": str(i.pk),
                 "title": i.title,
                 "details": i.details,
+                "language": i.language,
                 "category": i.category.slug,
                 "region": i.region.code,
                 "attributes": i.attributes,
@@ -64,12 +98,26 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
                 "format": i.format,
                 "sealed_until": _iso(i.sealed_until),
                 "close_reason": i.close_reason,
+                "removal_reason": i.removal_reason,
                 "revision": i.revision,
                 "created_at": _iso(i.created_at),
+                "updated_at": _iso(i.updated_at),
                 "expires_at": _iso(i.expires_at),
                 "closed_at": _iso(i.closed_at),
             }
             for i in intents
+        ],
+        "deliveries": [
+            {
+                "request": str(d.intent_id),
+                "vendor": d.vendor.name,
+                "received_at": _iso(d.created_at),
+                "opened_at": _iso(d.seen_at),
+                "passed_at": _iso(d.passed_at),
+                "pass_reason": d.pass_reason,
+                "withdrawn_at": _iso(d.withdrawn_at),
+            }
+            for d in customer_deliveries(customer=customer)
         ],
         "bids_received": [
             {
@@ -85,9 +133,51 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
                 "decline_reason": b.decline_reason,
                 "valid_until": _iso(b.valid_until),
                 "created_at": _iso(b.created_at),
+                "updated_at": _iso(b.updated_at),
                 "decided_at": _iso(b.decided_at),
             }
             for b in bids
+        ],
+        "bid_revisions": [
+            {
+                "bid": str(r.bid_id),
+                "amount": str(r.amount),
+                "currency": r.currency,
+                "message": r.message,
+                "offered_attributes": r.offered_attributes,
+                "valid_until": _iso(r.valid_until),
+                "replaced_at": _iso(r.created_at),
+            }
+            for r in customer_bid_revisions(customer=customer)
+            if r.bid.intent_id not in sealed
+        ],
+        "bid_photos": [
+            {
+                "bid": str(p.bid_id),
+                "position": p.position,
+                "file": p.image.name,
+                "width": p.width,
+                "height": p.height,
+                "content_type": p.content_type,
+            }
+            for p in customer_bid_photos(customer=customer)
+            if p.bid.intent_id not in sealed
+        ],
+        "counters": [
+            {
+                "bid": str(c.bid_id),
+                "target_amount": str(c.target_amount) if c.target_amount is not None else None,
+                "target_attributes": c.target_attributes,
+                "note": c.note,
+                "status": c.status,
+                "created_at": _iso(c.created_at),
+                "answered_at": _iso(c.answered_at),
+            }
+            for c in customer_counters(customer=customer)
+        ],
+        "deal_outcomes": [
+            {"bid": str(o.bid_id), "side": o.side, "outcome": o.outcome, "reason": o.reason, "at": _iso(o.created_at)}
+            for o in customer_deal_outcomes(customer=customer)
         ],
         "messages": [
             {
@@ -107,31 +197,91 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
                 "score": r.score,
                 "comment": r.comment,
                 "revealed": r.revealed_at is not None,
+                "created_at": _iso(r.created_at),
             }
             for r in ratings
             if r.by == Rating.Side.CUSTOMER or (r.revealed_at and not r.hidden_by_moderator)
         ],
         "identity_shared_with": [
-            {"vendor": r.vendor.name, "name": r.name, "email": r.email, "phone": r.phone, "at": _iso(r.revealed_at)}
+            {
+                "vendor": r.vendor.name,
+                "request": str(r.intent_id),
+                "name": r.name,
+                "email": r.email,
+                "phone": r.phone,
+                "at": _iso(r.revealed_at),
+            }
             for r in identities_shared_by(customer=customer)
         ],
-        "blocked_vendors": vendors_blocked_by(customer=customer),
+        "pseudonyms": [
+            {"vendor": p.vendor.name, "handle": p.handle, "since": _iso(p.created_at)}
+            for p in pseudonyms_of(customer=customer)
+        ],
+        "blocks": [
+            {"vendor": b.vendor.name, "blocked_by": b.blocked_by, "at": _iso(b.created_at)}
+            for b in blocks_of(customer=customer)
+        ],
+        "vendor_notes": [
+            {"vendor": n.vendor.name, "note": n.body, "updated_at": _iso(n.updated_at)}
+            for n in notes_of(customer=customer)
+        ],
+        "notifications": [
+            {
+                "kind": n.kind,
+                "request": str(n.intent_id) if n.intent_id else None,
+                "text": n.text,
+                "link": n.link,
+                "created_at": _iso(n.created_at),
+                "read_at": _iso(n.read_at),
+            }
+            for n in customer_notifications(customer=customer).order_by("created_at", "id")
+        ],
+        "notification_preferences": [
+            {"kind": kind, "email": email, "chosen": kind in chosen} for kind, email in email_choices_now.items()
+        ],
     }
 
 
+def _cell(value: Any) -> str | int | None:
+    """A value as a CSV cell: text and numbers as they are, anything nested (a list, an
+    object) or a boolean as its JSON text, so the CSV says exactly what the JSON says."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def export_sections(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The export as tables, one per section: ``export`` for the top-level scalars, an object
+    section (``account``) as one row, a list section as its rows. Generic over the sections, so
+    a section added to ``export_customer_data`` is in the CSV zip as well."""
+    tables: dict[str, list[dict[str, Any]]] = {"export": [{key: data[key] for key in ABOUT if key in data}]}
+    for section, value in data.items():
+        if section in ABOUT:
+            continue
+        if isinstance(value, dict):
+            tables[section] = [value]
+        elif isinstance(value, list):
+            tables[section] = [row if isinstance(row, dict) else {"value": row} for row in value]
+        else:
+            tables["export"][0][section] = value
+    return tables
+
+
 def export_csv(*, customer: User) -> bytes:
-    """The export as a zip of CSV files, one per section."""
-    data = export_customer_data(customer=customer)
+    """The export as a zip of CSV files, one per section (``<section>.csv``), holding all the
+    JSON holds; nested values are JSON text."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for section in ("requests", "bids_received", "messages", "ratings"):
-            rows = data[section]
+        for section, rows in export_sections(export_customer_data(customer=customer)).items():
             text = io.StringIO()
-            if rows:
-                writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+            columns = list(dict.fromkeys(column for row in rows for column in row))
+            writer = csv.DictWriter(text, fieldnames=columns)
+            if columns:
                 writer.writeheader()
-                for row in rows:
-                    writer.writerow({k: v if isinstance(v, str | int | None) else str(v) for k, v in row.items()})
+            for row in rows:
+                writer.writerow({column: _cell(value) for column, value in row.items()})
             archive.writestr(f"{section}.csv", text.getvalue())
     return buffer.getvalue()
 

@@ -214,3 +214,53 @@ class Intent(models.Model):
             and self.sealed_until is not None
             and (now or timezone.now()) < self.sealed_until
         )
+
+
+class Notification(models.Model):
+    """Something that happened to one of her requests, in her list on the site (and, if she
+    chose so for its kind, in an email too). Written by ``intents.notifications`` alone."""
+
+    class Kind(models.TextChoices):
+        OFFER = "offer", "New offers"
+        COUNTER_ANSWERED = "counter_answered", "Answers to your requests for a better offer"
+        MESSAGE = "message", "Messages from vendors"
+        DEAL = "deal", "Deal steps (agreed, completed, fell through)"
+        REQUEST_CLOSED = "request_closed", "Requests that expired or were removed"
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    intent = models.ForeignKey(Intent, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(max_length=300)
+    # Where it leads on the site (a path), e.g. the request's offers.
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="notification_list"),
+            models.Index(fields=["customer"], condition=models.Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class NotificationPreference(models.Model):
+    """Her choice, for one kind of notification, of an email as well as the entry on the site.
+    No row: the default (``intents.notifications.EMAIL_BY_DEFAULT``)."""
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    email = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "kind"], name="notification_preference_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {'email' if self.email else 'site only'}"

@@ -9,7 +9,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from broker.core.errors import NotFound
-from intents.models import Intent, Region
+from intents.models import Intent, Notification, NotificationPreference, Region
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -53,3 +53,17 @@ def intent_ids_of(*, customer: User) -> list[str]:
 def region_ancestor_lfts(region: Region) -> list[int]:
     """The pre-order numbers of the regions that contain ``region``."""
     return list(Region.objects.filter(lft__lt=region.lft, rgt__gt=region.rgt).values_list("lft", flat=True))
+
+
+def customer_notifications(*, customer: User) -> QuerySet[Notification]:
+    """Her notifications, newest first."""
+    return Notification.objects.filter(customer=customer).order_by("-created_at", "-id")
+
+
+def unread_notification_count(*, customer: User) -> int:
+    return Notification.objects.filter(customer=customer, read_at__isnull=True).count()
+
+
+def notification_preferences_of(*, customer: User) -> QuerySet[NotificationPreference]:
+    """The choices she made (kinds without a row follow the default)."""
+    return NotificationPreference.objects.filter(customer=customer).order_by("kind")

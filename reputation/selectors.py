@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from typing import TYPE_CHECKING, TypedDict
+from uuid import UUID
 
 from django.db.models import Avg, Count, Q, QuerySet
 
@@ -89,3 +90,9 @@ def customer_deal_ratings(*, customer: User) -> QuerySet[Rating]:
 def customer_rating_of(*, bid: Bid) -> Rating | None:
     """The customer's own rating of a deal, if she gave one."""
     return Rating.objects.filter(bid=bid, by=Rating.Side.CUSTOMER).first()
+
+
+def ratings_she_gave(*, customer: User, vendor_id: int) -> dict[UUID, Rating]:
+    """Her ratings of her deals with one vendor, by bid id."""
+    ratings = Rating.objects.filter(by=Rating.Side.CUSTOMER, bid__intent__customer=customer, bid__vendor_id=vendor_id)
+    return {rating.bid_id: rating for rating in ratings}

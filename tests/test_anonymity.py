@@ -6,8 +6,9 @@ import json
 import pytest
 
 from tests.factories import UserFactory, VendorFactory
-from vendors.models import Pseudonym, VendorEvent
-from vendors.relationships import ensure_pseudonyms
+from vendors.models import Message, Pseudonym, VendorEvent, WebhookDelivery
+from vendors.relationships import ensure_pseudonyms, save_vendor_note
+from vendors.threads import post_message
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +65,26 @@ def test_handles_are_random_not_derived_from_the_customer(customer):
     remade = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=ids)
     # Same customer, same vendors, new handles: nothing about the pair determines them.
     assert set(remade.values()).isdisjoint(handles.values())
+
+
+def test_her_private_notes_reach_no_vendor(
+    make_vendor_client, customer, publish, subscribe, django_capture_on_commit_callbacks
+):
+    """Her notes about a vendor are hers alone: not in that vendor's view, nor any other's, nor in
+    any event or webhook, whatever happens after she writes them."""
+    noted, other = make_vendor_client(), make_vendor_client()
+    subscribe(noted.vendor)
+    subscribe(other.vendor)
+    first = publish(customer, title="First request")
+    noted.post("/api/v1/bids/", {"intent": str(first.pk), "amount": "100", "currency": "GBP"}, format="json")
+    secret = "PRIVATE-NOTE-slow to answer, pushy on finance"
+    save_vendor_note(customer=customer, vendor_id=noted.vendor.pk, body=secret)
+    second = publish(customer, title="Second request")  # a returning customer, after the note
+    with django_capture_on_commit_callbacks(execute=True):
+        post_message(intent=first, vendor=noted.vendor, sender=Message.Sender.CUSTOMER, body="Still there?")
+    for client in (noted, other):
+        text = vendor_facing_text(client, first) + vendor_facing_text(client, second)
+        text += client.get(f"/api/v1/intents/{first.pk}/messages/").content.decode()
+        text += json.dumps([d.event.payload for d in WebhookDelivery.objects.filter(event__vendor=client.vendor)])
+        assert str(second.pk) in text  # the surfaces were really read
+        assert secret not in text and "PRIVATE-NOTE" not in text

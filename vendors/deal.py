@@ -45,7 +45,7 @@ from broker.core.audit import record_audit
 from broker.core.errors import BidNotActive, Conflict, IntentClosed, NotFound
 from intents.attributes import clean_offer_attributes
 from intents.models import Intent
-from intents.notifications import counter_answered, request_removed
+from intents.notifications import counter_answered, deal_agreed, deal_outcome, request_expired, request_removed
 from intents.selectors import lock_intent, open_intents_past_expiry
 from intents.services import close_intent
 from intents.taxonomy import category_schema
@@ -192,7 +192,9 @@ def accept_bid(*, customer: User, bid_id: UUID | str) -> Intent:
     _move_bids([bid], "accept", now=now)
     others = [other for other in _active_bids(intent) if other.pk != bid.pk]
     _move_bids(others, "decline", now=now, reason=Bid.DeclineReason.ANOTHER_ACCEPTED)
-    return close_intent(intent, status=INTENT_TRANSITIONS["accept"][1])
+    close_intent(intent, status=INTENT_TRANSITIONS["accept"][1])
+    deal_agreed(intent=intent, vendor_name=Vendor.objects.get(pk=bid.vendor_id).name)
+    return intent
 
 
 @transaction.atomic
@@ -345,6 +347,12 @@ def mark_outcome(
             subject=f"{bid.pk}:{side}",
             data_by_vendor={bid.vendor_id: {**bid_for_vendor(bid), "outcome": outcome_for_vendor(word)}},
         )
+    else:  # she hears the vendor's word
+        deal_outcome(
+            intent=intent,
+            vendor_name=Vendor.objects.get(pk=bid.vendor_id).name,
+            completed=outcome == DealOutcome.Outcome.COMPLETED,
+        )
     return word
 
 
@@ -392,6 +400,7 @@ def expire_intents(*, now: datetime | None = None) -> int:
             intent = lock_intent(intent_id=intent_id)
             if intent is not None and intent_may(intent, "expire"):
                 _close(intent, "expire", close_reason=Intent.CloseReason.EXPIRED)
+                request_expired(intent=intent)
                 expired += 1
     return expired
 

@@ -205,6 +205,22 @@ class IdentityReveal(models.Model):
         }
 
 
+class VendorNote(models.Model):
+    """Her private notes about a vendor she dealt with: shown to her alone, never to any vendor
+    (no payload, event, webhook or API response reads this table)."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_notes")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "vendor"], name="vendor_note_once_per_pair")]
+
+    def __str__(self) -> str:
+        return f"note on vendor {self.vendor_id}"
+
+
 class Bid(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"

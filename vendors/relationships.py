@@ -18,12 +18,13 @@ from broker.core.bulk import filter_by_ids, insert_ignoring_conflicts
 from broker.core.errors import IntentClosed, NotFound
 from intents.selectors import customer_intent
 from vendors.events import replace_vendor_event
-from vendors.models import Bid, Block, IdentityReveal, Pseudonym, Vendor, VendorEvent
+from vendors.models import Bid, Block, IdentityReveal, Pseudonym, Vendor, VendorEvent, VendorNote
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 MAX_PHONE = 40
+MAX_NOTE = 5000
 
 
 def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[int, str]:
@@ -72,6 +73,42 @@ def block_vendor(*, customer: User, vendor_id: int) -> Block:
     return block
 
 
+def unblock_vendor(*, customer: User, vendor_id: int) -> bool:
+    """The customer lifts her block: her new requests may reach the vendor again (unless the
+    vendor blocked her). Returns whether there was a block to lift."""
+    deleted, _ = Block.objects.filter(customer=customer, vendor_id=vendor_id, blocked_by=Block.Side.CUSTOMER).delete()
+    return bool(deleted)
+
+
+def has_blocked(*, customer: User, vendor_id: int) -> bool:
+    """Whether the customer blocked this vendor."""
+    return Block.objects.filter(customer=customer, vendor_id=vendor_id, blocked_by=Block.Side.CUSTOMER).exists()
+
+
+def save_vendor_note(*, customer: User, vendor_id: int, body: str) -> VendorNote | None:
+    """Her private note about a vendor, replacing the one before; an empty note deletes it.
+    The note is hers alone: nothing a vendor is sent or can read includes it."""
+    body = (body or "").strip()
+    if len(body) > MAX_NOTE:
+        raise ValidationError({"body": f"Keep your notes under {MAX_NOTE:,} characters."})
+    if not Vendor.objects.filter(pk=vendor_id).exists():
+        raise NotFound("No such vendor.")
+    if not body:
+        VendorNote.objects.filter(customer=customer, vendor_id=vendor_id).delete()
+        return None
+    note, _ = VendorNote.objects.update_or_create(customer=customer, vendor_id=vendor_id, defaults={"body": body})
+    return note
+
+
+def vendor_note(*, customer: User, vendor_id: int) -> VendorNote | None:
+    return VendorNote.objects.filter(customer=customer, vendor_id=vendor_id).first()
+
+
+def notes_of(*, customer: User) -> list[VendorNote]:
+    """All her notes, with their vendors."""
+    return list(VendorNote.objects.filter(customer=customer).select_related("vendor").order_by("vendor__name"))
+
+
 def block_customer(*, vendor: Vendor, handle: str) -> Block:
     """A vendor blocks the customer it knows by ``handle``."""
     pseudonym = Pseudonym.objects.filter(vendor=vendor, handle=handle).first()
@@ -105,6 +142,16 @@ def identities_for_customer(*, customer_id: int) -> dict[int, dict[str, str]]:
 def identities_shared_by(*, customer: User) -> list[IdentityReveal]:
     """Every identity the customer revealed, with its vendor."""
     return list(IdentityReveal.objects.filter(customer=customer).select_related("vendor"))
+
+
+def blocks_of(*, customer: User) -> list[Block]:
+    """Every block between her and a vendor, hers and the vendors', with the vendor."""
+    return list(Block.objects.filter(customer=customer).select_related("vendor").order_by("created_at"))
+
+
+def pseudonyms_of(*, customer: User) -> list[Pseudonym]:
+    """The handle each vendor knows her by, with the vendor."""
+    return list(Pseudonym.objects.filter(customer=customer).select_related("vendor").order_by("created_at"))
 
 
 def vendors_blocked_by(*, customer: User) -> list[str]:

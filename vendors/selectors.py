@@ -4,19 +4,34 @@ subscriptions the matcher checks."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Count, Min, Q, QuerySet, TextField
+from django.db.models import Count, Max, Min, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from broker.core.errors import NotFound
 from intents.models import Category, Intent
-from vendors.models import Bid, BidCounter, DealOutcome, Delivery, Message, Subscription, SubscriptionKey, Vendor
+from vendors.models import (
+    Bid,
+    BidCounter,
+    BidPhoto,
+    BidRevision,
+    Block,
+    DealOutcome,
+    Delivery,
+    Message,
+    Subscription,
+    SubscriptionKey,
+    Vendor,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The inbox ---------------------------------------------------------------------------------
 
@@ -263,6 +278,138 @@ def thread(*, intent: Intent, vendor: Vendor) -> QuerySet[Message]:
     return Message.objects.filter(intent=intent, vendor=vendor).order_by("created_at", "id")
 
 
+def customer_deliveries(*, customer: User) -> QuerySet[Delivery]:
+    """Where each of her requests went: every vendor inbox it reached, oldest first."""
+    return Delivery.objects.filter(intent__customer=customer).select_related("vendor").order_by("created_at", "id")
+
+
+def customer_bid_revisions(*, customer: User) -> QuerySet[BidRevision]:
+    """What the offers on her requests said before each revision, oldest first."""
+    return BidRevision.objects.filter(bid__intent__customer=customer).select_related("bid").order_by("created_at")
+
+
+def customer_counters(*, customer: User) -> QuerySet[BidCounter]:
+    """Her requests for a better offer, oldest first."""
+    return BidCounter.objects.filter(bid__intent__customer=customer).select_related("bid").order_by("created_at")
+
+
+def customer_deal_outcomes(*, customer: User) -> QuerySet[DealOutcome]:
+    """Each side's word on how her deals ended."""
+    return DealOutcome.objects.filter(bid__intent__customer=customer).select_related("bid").order_by("created_at")
+
+
+def customer_bid_photos(*, customer: User) -> QuerySet[BidPhoto]:
+    """The photos of the offers on her requests."""
+    return BidPhoto.objects.filter(bid__intent__customer=customer).select_related("bid").order_by("bid_id", "position")
+
+
 def customer_messages(*, customer: User) -> QuerySet[Message]:
     """Every message of the customer's threads, oldest first, with its vendor."""
     return Message.objects.filter(intent__customer=customer).select_related("vendor").order_by("created_at")
+
+
+# Her vendors -------------------------------------------------------------------------------
+
+
+@dataclass
+class VendorDealings:
+    """What she has had to do with one vendor, in numbers: a row of "My vendors"."""
+
+    vendor: Vendor
+    offers: int = 0
+    deals: int = 0
+    messages: int = 0
+    last_contact: datetime | None = None
+    blocked: bool = False
+
+
+def vendors_dealt_with(*, customer: User) -> list[VendorDealings]:
+    """Every vendor she has dealt with (it made an offer on one of her requests, or they
+    exchanged messages), the most recent contact first."""
+    rows: dict[int, VendorDealings] = {}
+    bids = (
+        Bid.objects.filter(intent__customer=customer)
+        .values("vendor_id")
+        .annotate(
+            n=Count("id"),
+            deals=Count("id", filter=Q(status=Bid.Status.ACCEPTED)),
+            last=Max("updated_at"),
+        )
+    )
+    messages = (
+        Message.objects.filter(intent__customer=customer)
+        .values("vendor_id")
+        .annotate(n=Count("id"), last=Max("created_at"))
+    )
+    vendors = Vendor.objects.in_bulk({row["vendor_id"] for row in bids} | {row["vendor_id"] for row in messages})
+    for row in bids:
+        rows[row["vendor_id"]] = VendorDealings(
+            vendors[row["vendor_id"]], offers=row["n"], deals=row["deals"], last_contact=row["last"]
+        )
+    for thread in messages:
+        dealings = rows.setdefault(thread["vendor_id"], VendorDealings(vendors[thread["vendor_id"]]))
+        dealings.messages = thread["n"]
+        if dealings.last_contact is None or thread["last"] > dealings.last_contact:
+            dealings.last_contact = thread["last"]
+    blocked = set(
+        Block.objects.filter(customer=customer, blocked_by=Block.Side.CUSTOMER).values_list("vendor_id", flat=True)
+    )
+    for vendor_id, dealings in rows.items():
+        dealings.blocked = vendor_id in blocked
+    return sorted(rows.values(), key=lambda d: (d.last_contact is None, -(d.last_contact or _EPOCH).timestamp()))
+
+
+@dataclass
+class RequestHistory:
+    """One of her requests as this vendor took part in it: when it got it, whether it opened
+    or passed on it, its offers (latest first) and their outcome, the messages, the deal."""
+
+    intent: Intent
+    delivery: Delivery | None
+    bids: list[Bid] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    outcomes: list[DealOutcome] = field(default_factory=list)
+
+
+def dealings_with(*, customer: User, vendor_id: int) -> tuple[Vendor, list[RequestHistory]]:
+    """The whole history between her and one vendor, by request, newest request first;
+    ``NotFound`` for a vendor she has not dealt with. A sealed request's offers stay hidden
+    until its deadline, here as everywhere."""
+    vendor = Vendor.objects.filter(pk=vendor_id).first()
+    bids = list(
+        Bid.objects.filter(intent__customer=customer, vendor_id=vendor_id)
+        .select_related("intent__category", "intent__region")
+        .prefetch_related("revisions", "counters", "outcomes")
+        .order_by("-created_at")
+    )
+    messages = list(
+        Message.objects.filter(intent__customer=customer, vendor_id=vendor_id)
+        .select_related("intent__category", "intent__region")
+        .order_by("created_at", "id")
+    )
+    if vendor is None or not (bids or messages):
+        raise NotFound("No such vendor among yours.")
+    deliveries = {
+        d.intent_id: d
+        for d in Delivery.objects.filter(intent__customer=customer, vendor_id=vendor_id).select_related(
+            "intent__category", "intent__region"
+        )
+    }
+    histories: dict[UUID, RequestHistory] = {}
+
+    def history(intent: Intent) -> RequestHistory:
+        if intent.pk not in histories:
+            histories[intent.pk] = RequestHistory(intent=intent, delivery=deliveries.get(intent.pk))
+        return histories[intent.pk]
+
+    for delivery in deliveries.values():
+        history(delivery.intent)
+    now = datetime.now(tz=UTC)
+    for bid in bids:
+        entry = history(bid.intent)
+        if not entry.intent.is_sealed(now):
+            entry.bids.append(bid)
+            entry.outcomes.extend(bid.outcomes.all())
+    for message in messages:
+        history(message.intent).messages.append(message)
+    return vendor, sorted(histories.values(), key=lambda h: h.intent.created_at, reverse=True)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from broker.core.language import DEFAULT_LANGUAGE, DETECT, REQUEST_LANGUAGES, detect_language
 from broker.core.money import currency_choices
 from intents.attributes import bounds_text, enum_choices, resolve_unit
-from intents.models import MAX_DETAILS, Category, Intent, Region
+from intents.models import MAX_DETAILS, Category, Intent, Notification, Region
 from intents.taxonomy import category_choices, category_schema
 from intents.terms import DEFAULT_TERMS, RETENTION_CHOICES
 
@@ -361,3 +361,30 @@ class RevealForm(AccessibleForm):
     name = forms.CharField(max_length=200, label="Your name")
     email = forms.EmailField(label="Email")
     phone = forms.CharField(max_length=40, required=False, label="Phone (optional)")
+
+
+class VendorNoteForm(AccessibleForm):
+    body = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Your notes",
+        help_text="Only you see these; the vendor never does. Leave empty to delete them.",
+    )
+
+
+class NotificationSettingsForm(AccessibleForm):
+    """One checkbox per kind of notification: an email as well as the entry on the site."""
+
+    def __init__(self, *args, choices: dict[str, bool], **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, label in Notification.Kind.choices:
+            self.fields[kind] = forms.BooleanField(required=False, initial=choices.get(kind, True), label=label)
+
+
+class PersonalDataChoice:
+    """What she chose when warned of personal data in her request: the two buttons' values."""
+
+    FIELD = "personal_data"
+    REDACT = "redact"
+    POST_ANYWAY = "post_anyway"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from broker.website import deal_views, views
+from broker.website import deal_views, memory_views, views
 
 app_name = "intents"
 urlpatterns = [
@@ -19,6 +19,14 @@ urlpatterns = [
     path("requests/<uuid:pk>/bids/<uuid:bid_id>/rate/", views.bid_rate, name="rate"),
     path("requests/<uuid:pk>/vendors/<int:vendor_id>/messages/", views.vendor_thread, name="thread"),
     path("requests/<uuid:pk>/vendors/<int:vendor_id>/block/", deal_views.vendor_block, name="block"),
+    path("vendors/", memory_views.vendor_list, name="vendors"),
+    path("vendors/<int:vendor_id>/", memory_views.vendor_detail, name="vendor"),
+    path("vendors/<int:vendor_id>/notes/", memory_views.vendor_note, name="vendor_note"),
+    path("vendors/<int:vendor_id>/block/", memory_views.vendor_block_toggle, name="vendor_block"),
+    path("notifications/", memory_views.notification_list, name="notifications"),
+    path("notifications/read/", memory_views.notifications_read, name="notifications_read"),
+    path("notifications/<int:notification_id>/open/", memory_views.notification_open, name="notification_open"),
+    path("notifications/settings/", memory_views.notification_settings, name="notification_settings"),
     path("my-data/", views.my_data, name="my_data"),
     path("my-data/export.json", views.export_json, name="export_json"),
     path("my-data/export.zip", views.export_zip, name="export_zip"),

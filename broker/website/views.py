@@ -20,6 +20,7 @@ from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
 from broker.website.offers import SORT_LABELS, build_offers, matrix, sealed_notice, sort_offers
+from broker.website.personal_data_warning import check_request_text
 from intents import selectors, services
 from intents.comparison import describe_attributes
 from intents.taxonomy import category_schema
@@ -57,15 +58,37 @@ def intent_new(request):
         country=country,
         language=preferred_language(request.headers.get("Accept-Language", "")),
     )
+    warning = None
     if request.method == "POST" and form.is_valid():
-        try:
-            intent = services.publish_intent(customer=request.user, **form.publish_arguments())
-        except ValidationError as error:
-            form.add_service_errors(error.message_dict)
+        check = check_request_text(
+            request,
+            texts={
+                "title": (form.fields["title"].label, form.cleaned_data["title"]),
+                "details": (form.fields["details"].label, form.cleaned_data.get("details", "")),
+            },
+            country=country.code,
+            customer=request.user,
+        )
+        if check.redacted is not None:
+            form = IntentForm(
+                check.redacted, category=category, country=country, language=form.fields["language"].initial
+            )
+            messages.info(request, "We removed the personal data. Check your request, then publish it.")
+        elif check.warning is not None:
+            warning = check.warning
         else:
-            messages.success(request, "Your request is out. Vendors who match it will bid here.")
-            return redirect("intents:detail", pk=intent.pk)
-    return render(request, "website/intent_form.html", {"form": form, "category": category, "country": country})
+            try:
+                intent = services.publish_intent(customer=request.user, **form.publish_arguments())
+            except ValidationError as error:
+                form.add_service_errors(error.message_dict)
+            else:
+                messages.success(request, "Your request is out. Vendors who match it will bid here.")
+                return redirect("intents:detail", pk=intent.pk)
+    return render(
+        request,
+        "website/intent_form.html",
+        {"form": form, "category": category, "country": country, "warning": warning},
+    )
 
 
 @login_required
@@ -76,18 +99,31 @@ def intent_amend(request, pk):
         messages.error(request, f"This request is {intent.get_status_display().lower()}; it can no longer change.")
         return redirect("intents:detail", pk=intent.pk)
     form = AmendForm(request.POST or None, intent=intent)
+    warning = None
     if request.method == "POST" and form.is_valid():
-        try:
-            services.amend_intent(customer=request.user, intent_id=intent.pk, **form.amend_arguments())
-        except ValidationError as error:
-            form.add_service_errors(error.message_dict)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("intents:detail", pk=intent.pk)
+        check = check_request_text(
+            request,
+            texts={"details": (form.fields["details"].label, form.cleaned_data.get("details", ""))},
+            country=intent.region.code,
+            customer=request.user,
+        )
+        if check.redacted is not None:
+            form = AmendForm(check.redacted, intent=intent)
+            messages.info(request, "We removed the personal data. Check the changes, then save them.")
+        elif check.warning is not None:
+            warning = check.warning
         else:
-            messages.success(request, "Saved. The vendors who have your request are told what changed.")
-            return redirect("intents:detail", pk=intent.pk)
-    return render(request, "website/intent_amend.html", {"form": form, "intent": intent})
+            try:
+                services.amend_intent(customer=request.user, intent_id=intent.pk, **form.amend_arguments())
+            except ValidationError as error:
+                form.add_service_errors(error.message_dict)
+            except DomainError as error:
+                messages.error(request, error.message)
+                return redirect("intents:detail", pk=intent.pk)
+            else:
+                messages.success(request, "Saved. The vendors who have your request are told what changed.")
+                return redirect("intents:detail", pk=intent.pk)
+    return render(request, "website/intent_amend.html", {"form": form, "intent": intent, "warning": warning})
 
 
 @login_required

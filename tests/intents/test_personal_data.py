@@ -9,11 +9,13 @@ from django.utils import timezone
 
 from broker.models import AuditLog
 from broker.personal_data import erase_customer, export_csv, export_customer_data
-from intents.models import Intent
+from intents.models import Intent, Notification, NotificationPreference
+from intents.notifications import save_email_choices
 from reputation.models import Rating
 from reputation.services import rate
 from vendors.deal import accept_bid, mark_outcome
-from vendors.models import Bid, DealOutcome, Delivery, Message, Pseudonym, VendorEvent
+from vendors.models import Bid, DealOutcome, Delivery, Message, Pseudonym, VendorEvent, VendorNote
+from vendors.relationships import save_vendor_note
 from vendors.threads import post_message
 
 pytestmark = pytest.mark.django_db
@@ -47,13 +49,20 @@ def test_export_has_everything_about_her(customer, history, vendor):
 
 def test_csv_export_is_a_zip_of_sections(customer, history):
     archive = zipfile.ZipFile(io.BytesIO(export_csv(customer=customer)))
-    assert set(archive.namelist()) == {"requests.csv", "bids_received.csv", "messages.csv", "ratings.csv"}
+    assert {"export.csv", "account.csv", "requests.csv", "bids_received.csv", "messages.csv", "ratings.csv"} <= set(
+        archive.namelist()
+    )
     assert "Low-mileage Toyota Yaris" in archive.read("requests.csv").decode()
 
 
 def test_erasure_keeps_nothing_that_identifies_her(customer, history, vendor):
     intent, _ = history
+    save_vendor_note(customer=customer, vendor_id=vendor.pk, body="Ask for Tom")
+    save_email_choices(customer=customer, choices={"offer": False})
+    assert Notification.objects.filter(customer=customer).exists()  # "deal agreed"
     erase_customer(customer=customer)
+    assert not VendorNote.objects.exists() and not Notification.objects.exists()
+    assert not NotificationPreference.objects.exists()
     assert not get_user_model().objects.filter(email="alice@example.com").exists()
     assert not Intent.objects.exists() and not Bid.objects.exists() and not Message.objects.exists()
     assert not Delivery.objects.exists() and not Pseudonym.objects.exists() and not Rating.objects.exists()
