@@ -286,10 +286,8 @@ def recompute_all(*, now: datetime | None = None, refresh_prior: bool = True) ->
     params = Params.from_settings()
     rows = _rows(Rating.objects.all())
     stored = {}
-    for side, model, party_of in (
-        (Rating.Side.CUSTOMER, VendorScore, lambda r: r.vendor_id),
-        (Rating.Side.VENDOR, CustomerScore, lambda r: r.customer_id),
-    ):
+    models: tuple[tuple[str, Any], ...] = ((Rating.Side.CUSTOMER, VendorScore), (Rating.Side.VENDOR, CustomerScore))
+    for side, model in models:
         side_rows = [r for r in rows if r.side == side]
         if refresh_prior:
             prior = market_prior([r.score for r in counting(side_rows, params)], params)
@@ -299,7 +297,7 @@ def recompute_all(*, now: datetime | None = None, refresh_prior: bool = True) ->
             )
         else:
             prior = stored_prior(side, params)
-        parties = {party_of(r) for r in side_rows}
+        parties = {r.vendor_id if side == Rating.Side.CUSTOMER else r.customer_id for r in side_rows}
         _score_parties(side, side_rows, parties, prior, params, now)
         model.objects.exclude(pk__in=parties).delete()
         stored[side] = len(parties)

@@ -4,9 +4,13 @@ vendor also sees. Every vendor-facing surface is checked: API responses, events,
 import json
 
 import pytest
+from django.utils import timezone
 
-from tests.factories import UserFactory, VendorFactory
-from vendors.models import Pseudonym, VendorEvent
+from intents.models import Intent
+from reputation.models import CustomerScore, Rating
+from reputation.services import recompute_all
+from tests.factories import IntentFactory, UserFactory, VendorFactory
+from vendors.models import Bid, Pseudonym, VendorEvent
 from vendors.relationships import ensure_pseudonyms
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +68,32 @@ def test_handles_are_random_not_derived_from_the_customer(customer):
     remade = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=ids)
     # Same customer, same vendors, new handles: nothing about the pair determines them.
     assert set(remade.values()).isdisjoint(handles.values())
+
+
+def test_vendors_see_only_the_customers_band_never_her_score_or_behaviour(
+    make_vendor_client, publish, subscribe, categories, regions
+):
+    """Her score, its ranking figure and her behaviour figures are the same for every vendor, so
+    they would link her across vendors: only the coarse band is ever sent."""
+    customer = UserFactory(username="rated.customer", email="rated@private.example")
+    rated_by = [VendorFactory() for _ in range(6)]
+    for index, vendor in enumerate(rated_by):  # six vendors, 4s and 5s: a score of about 4.2
+        intent = IntentFactory(
+            customer=customer, category=categories["cars"], region=regions["GB"], status=Intent.Status.COMPLETED
+        )
+        bid = Bid.objects.create(
+            intent=intent, vendor=vendor, amount=1, currency="GBP", terms_accepted={}, status="accepted"
+        )
+        Rating.objects.create(bid=bid, by=Rating.Side.VENDOR, score=4 + index % 2, revealed_at=timezone.now())
+    recompute_all()
+    stored = CustomerScore.objects.get(customer=customer)
+    client = make_vendor_client()
+    subscribe(client.vendor)
+    intent = publish(customer)
+    client.post("/api/v1/bids/", {"intent": str(intent.pk), "amount": "100", "currency": "GBP"}, format="json")
+    text = vendor_facing_text(client, intent)
+    assert '"band": "good"' in text and '"rated_deals": "5+"' in text  # the band is there...
+    for secret in (str(stored.score), str(round(stored.score, 2)), str(stored.rank_score)):
+        assert secret not in text  # ...her score is not
+    for key in ("rank_score", "decided_share", "requests_closed", "deals_completed"):
+        assert key not in text

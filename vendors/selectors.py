@@ -294,7 +294,7 @@ def vendor_behaviour_facts(*, vendor_ids: Iterable[int], due_before: datetime) -
         "vendor_id", "created_at", "first_bid_at"
     ):
         facts[vendor_id]["first_offer_hours"].append(max((bid_at - delivered_at).total_seconds(), 0) / 3600)
-    for row in (
+    for deals in (
         Bid.objects.filter(vendor_id__in=ids, status=Bid.Status.ACCEPTED)
         .values("vendor_id")
         .annotate(
@@ -308,8 +308,8 @@ def vendor_behaviour_facts(*, vendor_ids: Iterable[int], due_before: datetime) -
             ),
         )
     ):
-        facts[row["vendor_id"]].update(
-            completed=row["completed"], fell_through=row["fell_through"], backed_out=row["backed_out"]
+        facts[deals["vendor_id"]].update(
+            completed=deals["completed"], fell_through=deals["fell_through"], backed_out=deals["backed_out"]
         )
     return facts
 

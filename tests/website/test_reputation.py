@@ -35,7 +35,7 @@ def _rated_deals(vendor, scores, categories, regions):
 
 
 @pytest.fixture
-def offers_from_a_newcomer_and_an_established_vendor(client, customer, publish, categories, regions):
+def two_vendors_offers(client, customer, publish, categories, regions):
     client.force_login(customer)
     intent = publish(customer)
     newcomer, established = VendorFactory(name="One Five Motors"), VendorFactory(name="Forty Deals Ltd")
@@ -55,8 +55,8 @@ def offers_from_a_newcomer_and_an_established_vendor(client, customer, publish, 
     return intent
 
 
-def test_each_offer_shows_the_vendors_score_count_and_behaviour(client, offers_from_a_newcomer_and_an_established_vendor):
-    intent = offers_from_a_newcomer_and_an_established_vendor
+def test_each_offer_shows_the_vendors_score_count_and_behaviour(client, two_vendors_offers):
+    intent = two_vendors_offers
     html = client.get(reverse("intents:detail", args=[intent.pk])).content.decode()
     # 41 ratings in the market: its mean (4.80) is the prior, so a single 5 shows 4.8 as well,
     # and only the ranking tells them apart (the next test).
@@ -67,8 +67,8 @@ def test_each_offer_shows_the_vendors_score_count_and_behaviour(client, offers_f
     assert "40 deals completed, 0 fell through" in html and "1 deal completed, 0 fell through" in html
 
 
-def test_by_reputation_forty_good_ratings_outrank_a_single_five(client, offers_from_a_newcomer_and_an_established_vendor):
-    intent = offers_from_a_newcomer_and_an_established_vendor
+def test_by_reputation_forty_good_ratings_outrank_a_single_five(client, two_vendors_offers):
+    intent = two_vendors_offers
     response = client.get(reverse("intents:detail", args=[intent.pk]) + "?sort=reputation")
     assert [offer.bid.vendor.name for offer in response.context["offers"]] == ["Forty Deals Ltd", "One Five Motors"]
 
