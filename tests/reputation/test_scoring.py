@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from broker.personal_data import erase_customer
 from reputation.models import CustomerScore, MarketPrior, Rating, VendorScore
 from reputation.scoring import Params, Prior, decay, market_prior, posterior
 from reputation.selectors import vendor_reputations
@@ -160,3 +161,13 @@ def test_beat_recomputes_every_hour(settings, make_deal, rate_both):
     VendorScore.objects.all().delete()
     assert recompute_reputation() == {"vendors": 1, "customers": 1}
     assert VendorScore.objects.get().ratings == 1
+
+
+@pytest.mark.django_db
+def test_an_erased_customers_ratings_leave_the_vendors_score_at_once(make_deal, rate_both):
+    customer, vendor = UserFactory(), VendorFactory()
+    rate_both(make_deal(customer, vendor), 5)
+    rate_both(make_deal(UserFactory(), vendor), 3)
+    assert VendorScore.objects.get(vendor=vendor).ratings == 2
+    erase_customer(customer=customer)
+    assert VendorScore.objects.get(vendor=vendor).ratings == 1
