@@ -11,6 +11,7 @@ from django.shortcuts import render
 from broker.admin.core import ReadOnlyAdmin
 from broker.core.errors import Conflict
 from reputation.models import AccountLink, CustomerScore, MarketPrior, Rating, RingFlag, VendorScore
+from reputation.selectors import customer_behaviour, vendor_behaviour
 from reputation.services import decide_ring, link_accounts, set_hidden, unlink_accounts
 
 
@@ -64,6 +65,17 @@ class VendorScoreAdmin(ScoreAdmin):
     list_select_related = ["vendor"]
     search_fields = ["vendor__name"]
     ordering = ["-rank_score"]
+    readonly_fields = ["behaviour"]
+
+    @admin.display(description="behaviour (live)")
+    def behaviour(self, score: VendorScore) -> str:
+        b = vendor_behaviour([score.vendor_id])[score.vendor_id]
+        answered = f"{b['answered_share']:.0%}" if b["answered_share"] is not None else "n/a"
+        return (
+            f"answered {answered} of {b['deliveries_due']} due; median hours to first offer "
+            f"{b['median_hours_to_offer'] if b['median_hours_to_offer'] is not None else 'n/a'}; deals completed "
+            f"{b['deals_completed']}, fell through {b['deals_fell_through']} ({b['deals_backed_out']} by the vendor)"
+        )
 
 
 @admin.register(CustomerScore)
@@ -72,6 +84,13 @@ class CustomerScoreAdmin(ScoreAdmin):
     list_select_related = ["customer"]
     search_fields = ["customer__email"]
     ordering = ["-rank_score"]
+    readonly_fields = ["behaviour"]
+
+    @admin.display(description="behaviour (live)")
+    def behaviour(self, score: CustomerScore) -> str:
+        b = customer_behaviour([score.customer_id])[score.customer_id]
+        decided = f"{b['decided_share']:.0%}" if b["decided_share"] is not None else "n/a"
+        return f"decided {decided} of {b['requests_closed']} closed requests; deals completed {b['deals_completed']}"
 
 
 @admin.register(MarketPrior)

@@ -201,3 +201,13 @@ def test_deciding_a_ring_in_admin_asks_for_a_reason_and_audits_it(admin_client, 
     # Flags are neither added nor deleted by hand.
     assert admin_client.get(reverse("admin:reputation_ringflag_add")).status_code == 403
     assert admin_client.get(reverse("admin:reputation_ringflag_delete", args=[flag.pk])).status_code == 403
+
+
+def test_moderators_see_stored_scores_with_live_behaviour(admin_client, world):
+    bid = Bid.objects.get(intent=world)
+    rate(bid=bid, by=Rating.Side.VENDOR, score=5)  # both sides rated: revealed, scores stored
+    vendor_page = admin_client.get(reverse("admin:reputation_vendorscore_change", args=[bid.vendor_id]))
+    assert vendor_page.status_code == 200
+    assert b"deals completed 1, fell through 0" in vendor_page.content
+    customer_page = admin_client.get(reverse("admin:reputation_customerscore_change", args=[world.customer_id]))
+    assert b"decided 100% of 1 closed requests; deals completed 1" in customer_page.content
