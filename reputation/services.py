@@ -1,8 +1,8 @@
 """Ratings: one per side per completed deal, double-blind; the stored scores; and the guards
 against gaming (docs/reputation.md).
 
-Rating opens when a side says the deal was completed (a deal only agreed, or said by both to
-have fallen through, cannot be rated) and closes ``RATING_WINDOW`` after that. A rating stays
+Rating opens when a side says the deal was completed (a deal only agreed, or that neither side
+says was completed, cannot be rated) and closes ``RATING_WINDOW`` after that. A rating stays
 hidden until the other side has rated too, or until the window closes; then both are revealed
 and the two parties' stored scores are recomputed. Nobody rates an account of its own party:
 the vendor's own users, an account a moderator linked to the vendor, or a customer whose email

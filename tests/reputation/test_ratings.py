@@ -153,3 +153,15 @@ def test_a_deal_that_fell_through_is_not_rated(agreed, customer):
     )
     with pytest.raises(NotRateable):
         rate(bid=agreed, by=Rating.Side.VENDOR, score=1)
+
+
+def test_when_the_sides_disagree_both_may_rate(agreed, customer):
+    """The vendor says it fell through, she says it was completed: the vendor cannot keep her
+    from rating it by its word alone."""
+    mark_outcome(
+        bid=agreed, side=DealOutcome.Side.VENDOR, outcome=DealOutcome.Outcome.FELL_THROUGH, reason="Buyer vanished"
+    )
+    with pytest.raises(NotRateable):
+        rate(bid=agreed, by=Rating.Side.CUSTOMER, score=1)
+    mark_outcome(bid=agreed, side=DealOutcome.Side.CUSTOMER, outcome=DealOutcome.Outcome.COMPLETED, customer=customer)
+    assert rate(bid=agreed, by=Rating.Side.CUSTOMER, score=1).score == 1
