@@ -319,10 +319,11 @@ def link_accounts(*, user: User, vendor: Vendor, reason: str, moderator: User | 
     """A moderator says a customer account and a vendor are one party: they cannot rate each
     other from now on and ratings already given between them stop counting. Audited."""
     reason = _required_reason(reason)
-    link, _ = AccountLink.objects.update_or_create(
+    link, created = AccountLink.objects.update_or_create(
         user=user, vendor=vendor, defaults={"reason": reason, "created_by": moderator}
     )
-    record_audit(actor=moderator, action="account_link.created", target=link, reason=reason)
+    action = "account_link.created" if created else "account_link.changed"
+    record_audit(actor=moderator, action=action, target=link, reason=reason)
     refresh_scores(vendor_ids=[vendor.pk], customer_ids=[user.pk])
     return link
 

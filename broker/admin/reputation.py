@@ -15,6 +15,30 @@ from reputation.selectors import customer_behaviour, vendor_behaviour
 from reputation.services import decide_ring, link_accounts, set_hidden, unlink_accounts
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why? (kept in the audit log)", strip=True)
+
+
+def _ask_reason(model_admin, request, *, title, intro, items, action, button, form, ids):
+    """The page an action shows to ask for its reason before it does anything."""
+    return render(
+        request,
+        "admin/reputation/ask_reason.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "items": items,
+            "ids": ids,
+            "action": action,
+            "button": button,
+            "form": form,
+            "opts": model_admin.model._meta,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
     list_display = ["bid", "by", "score", "created_at", "revealed_at", "hidden_by_moderator", "review"]
@@ -124,17 +148,30 @@ class AccountLinkAdmin(admin.ModelAdmin):
         link = link_accounts(user=obj.user, vendor=obj.vendor, reason=obj.reason, moderator=request.user)
         obj.pk = link.pk
 
-    def delete_model(self, request, obj) -> None:
-        unlink_accounts(link=obj, moderator=request.user, reason="link removed in admin")
+    actions = ["remove_links"]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # one by one, through the service
-        return actions
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # removed only by the action below, which asks why
 
-
-class RingDecisionForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why? (kept in the audit log)", strip=True)
+    @admin.action(description="Remove selected links: their ratings count again (asks for a reason)")
+    def remove_links(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for link in queryset:
+                unlink_accounts(link=link, moderator=request.user, reason=form.cleaned_data["reason"])
+            self.message_user(request, f"Removed {queryset.count()} link(s).", messages.SUCCESS)
+            return None
+        return _ask_reason(
+            self,
+            request,
+            title="Remove account links",
+            intro="These accounts will no longer be treated as one party; the ratings between them count again:",
+            items=[f"{link.user} and {link.vendor}: {link.reason}" for link in queryset],
+            action="remove_links",
+            button="Remove the links",
+            form=form,
+            ids=[link.pk for link in queryset],
+        )
 
 
 @admin.register(RingFlag)
@@ -159,7 +196,7 @@ class RingFlagAdmin(admin.ModelAdmin):
         return flag.ratings.count()
 
     def _decide(self, request, queryset, *, confirm: bool, action: str):
-        form = RingDecisionForm(request.POST if "apply" in request.POST else None)
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             decided = 0
             for flag in queryset:
@@ -172,19 +209,18 @@ class RingFlagAdmin(admin.ModelAdmin):
                 verb = "Confirmed (ratings never count)" if confirm else "Cleared (ratings count again)"
                 self.message_user(request, f"{verb}: {decided} ring(s).", messages.SUCCESS)
             return None
-        return render(
+        return _ask_reason(
+            self,
             request,
-            "admin/reputation/ringflag/decide.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Confirm suspected rings" if confirm else "Clear suspected rings",
-                "confirm": confirm,
-                "form": form,
-                "flags": queryset,
-                "action": action,
-                "opts": self.model._meta,
-                "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            },
+            title="Confirm suspected rings" if confirm else "Clear suspected rings",
+            intro="The ratings in these rings will never count towards anyone's reputation:"
+            if confirm
+            else "The ratings in these rings will count again:",
+            items=[f"{flag.vendor}: {flag.summary} ({flag.get_status_display()})" for flag in queryset],
+            action=action,
+            button="Confirm the rings" if confirm else "Clear the rings",
+            form=form,
+            ids=[flag.pk for flag in queryset],
         )
 
     @admin.action(description="Clear selected rings: their ratings count again (asks for a reason)")

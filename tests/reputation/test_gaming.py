@@ -188,3 +188,23 @@ def test_self_rating_through_the_api_is_refused(make_vendor_client, make_deal):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "not_rateable"
     assert not Rating.objects.exists()
+
+
+def test_removing_a_link_in_admin_asks_for_a_reason(admin_client, admin_user, make_deal, rate_both):
+    vendor, second = VendorFactory(), UserFactory()
+    rate_both(make_deal(second, vendor), 5)
+    link = link_accounts(user=second, vendor=vendor, reason="Same owner", moderator=admin_user)
+    url = reverse("admin:reputation_accountlink_changelist")
+    asked = admin_client.post(url, {"action": "remove_links", ACTION_CHECKBOX_NAME: [link.pk]})
+    assert asked.status_code == 200 and b"Why? (kept in the audit log)" in asked.content
+    admin_client.post(url, {"action": "remove_links", ACTION_CHECKBOX_NAME: [link.pk], "apply": "1", "reason": ""})
+    assert AccountLink.objects.exists()  # no reason, nothing removed
+    admin_client.post(
+        url, {"action": "remove_links", ACTION_CHECKBOX_NAME: [link.pk], "apply": "1", "reason": "Sold the business"}
+    )
+    assert not AccountLink.objects.exists()
+    assert AuditLog.objects.get(action="account_link.removed").detail["reason"] == "Sold the business"
+    assert vendor_reputation(vendor.pk)["ratings"] == 1
+    # Never deleted without a reason: the admin's own delete is off.
+    again = link_accounts(user=second, vendor=vendor, reason="Bought it back", moderator=admin_user)
+    assert admin_client.get(reverse("admin:reputation_accountlink_delete", args=[again.pk])).status_code == 403
