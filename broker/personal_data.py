@@ -27,7 +27,8 @@ from broker.core.outbox import forget_events
 from intents.notifications import email_choices
 from intents.selectors import customer_intents, customer_notifications, intent_ids_of, notification_preferences_of
 from reputation.models import Rating
-from reputation.selectors import customer_deal_ratings
+from reputation.selectors import customer_deal_ratings, customer_own_reputation
+from reputation.services import refresh_scores
 from vendors.events import scrub_events
 from vendors.relationships import blocks_of, identities_shared_by, notes_of, pseudonyms_of
 from vendors.selectors import (
@@ -236,6 +237,7 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
             }
             for n in customer_notifications(customer=customer).order_by("created_at", "id")
         ],
+        "reputation": customer_own_reputation(customer.pk),
         "notification_preferences": [
             {"kind": kind, "email": email, "chosen": kind in chosen} for kind, email in email_choices_now.items()
         ],
@@ -293,12 +295,17 @@ def erase_customer(*, customer: User) -> None:
     Her requests, their deliveries, bids, messages, ratings, pseudonyms and blocks go with her
     account (each app's foreign keys cascade). The copies of her requests, bids and messages in
     vendors' event logs are replaced by a tombstone that keeps only the subject's id, so a
-    vendor's log still reads in order; the outbox forgets her requests.
+    vendor's log still reads in order; the outbox forgets her requests. The vendors she rated
+    have their stored scores recomputed without her ratings.
     """
     intent_ids = intent_ids_of(customer=customer)
     bid_ids = [str(pk) for pk in bids_received(customer=customer).values_list("pk", flat=True)]
     message_ids = [str(pk) for pk in customer_messages(customer=customer).values_list("pk", flat=True)]
+    rated_vendor_ids = set(
+        bids_received(customer=customer).filter(ratings__isnull=False).values_list("vendor_id", flat=True)
+    )
     scrub_events(subjects=[*intent_ids, *bid_ids, *message_ids])
     forget_events(intent_ids=intent_ids)
     record_audit(actor=None, action="customer.erased", target=customer, requests=len(intent_ids))
     customer.delete()
+    refresh_scores(vendor_ids=rated_vendor_ids)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from broker.core.errors import NotFound
 from intents.models import Intent, Notification, NotificationPreference, Region
@@ -67,3 +68,32 @@ def unread_notification_count(*, customer: User) -> int:
 def notification_preferences_of(*, customer: User) -> QuerySet[NotificationPreference]:
     """The choices she made (kinds without a row follow the default)."""
     return NotificationPreference.objects.filter(customer=customer).order_by("kind")
+
+
+# For reputation ----------------------------------------------------------------------------
+
+# A request she decided: she accepted an offer (whatever became of the deal) or closed it herself.
+DECIDED = (
+    Intent.Status.ACCEPTED,
+    Intent.Status.COMPLETED,
+    Intent.Status.FELL_THROUGH,
+    Intent.Status.WITHDRAWN,
+)
+
+
+def customer_request_outcomes(*, customer_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Per customer: her closed requests (decided or expired; not open, not removed by a
+    moderator), how many of them she decided, and her completed deals."""
+    rows = (
+        Intent.objects.filter(customer_id__in=list(customer_ids))
+        .values("customer_id")
+        .annotate(
+            closed=Count("id", filter=Q(status__in=[*DECIDED, Intent.Status.EXPIRED])),
+            decided=Count("id", filter=Q(status__in=DECIDED)),
+            completed=Count("id", filter=Q(status=Intent.Status.COMPLETED)),
+        )
+    )
+    return {
+        row["customer_id"]: {"closed": row["closed"], "decided": row["decided"], "completed": row["completed"]}
+        for row in rows
+    }

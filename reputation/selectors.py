@@ -1,29 +1,51 @@
-"""Reputation as the other side sees it. Only revealed ratings that a moderator has not hidden
-count, and ratings exist only for accepted bids, so reputation is earned from real deals."""
+"""Reputation as each side sees it, read from the stored scores (``reputation.services``
+computes them; ``docs/reputation.md`` explains the formula), and the behaviour figures that need
+no rating, read live from the vendors' and the requests' tables."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Collection
-from typing import TYPE_CHECKING, TypedDict
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from reputation.models import Rating
+from intents.selectors import customer_request_outcomes
+from reputation.models import CustomerScore, Rating, RingFlag, VendorScore
+from vendors.selectors import vendor_behaviour_facts
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from vendors.models import Bid
 
-VISIBLE = Q(revealed_at__isnull=False, hidden_by_moderator=False)
-
 
 class Reputation(TypedDict):
-    """How many visible ratings, and their mean (None without any)."""
+    """``ratings``: how many ratings count; ``score``: the Bayesian average shown (None without
+    a counting rating); ``rank_score``: the lower bound offers and vendors are ranked by."""
 
     ratings: int
     score: float | None
+    rank_score: float | None
+
+
+class VendorBehaviour(TypedDict):
+    """What a vendor did, rated or not. Shares are None until there is something to count."""
+
+    deliveries_due: int
+    answered_share: float | None
+    median_hours_to_offer: float | None
+    deals_completed: int
+    deals_fell_through: int
+    deals_backed_out: int
+
+
+class VendorCard(Reputation, VendorBehaviour):
+    """A vendor's score and behaviour, as the customer sees them beside its offer."""
 
 
 class CustomerReputation(TypedDict):
@@ -33,39 +55,73 @@ class CustomerReputation(TypedDict):
     rated_deals: str
 
 
-def _summary(ratings: QuerySet[Rating]) -> Reputation:
-    row = ratings.aggregate(n=Count("id"), avg=Avg("score"))
-    return {"ratings": row["n"], "score": round(row["avg"], 2) if row["avg"] is not None else None}
+class CustomerBehaviour(TypedDict):
+    requests_closed: int
+    decided_share: float | None
+    deals_completed: int
+
+
+def _reputation(score: VendorScore | CustomerScore | None) -> Reputation:
+    if score is None or not score.ratings:
+        return {"ratings": 0, "score": None, "rank_score": None}
+    return {
+        "ratings": score.ratings,
+        "score": round(score.score, 2) if score.score is not None else None,
+        "rank_score": score.rank_score,
+    }
 
 
 def vendor_reputation(vendor_id: int) -> Reputation:
-    """``{"ratings": n, "score": mean or None}`` from customers' ratings of this vendor."""
-    return _summary(Rating.objects.filter(VISIBLE, by=Rating.Side.CUSTOMER, bid__vendor_id=vendor_id))
+    """A vendor's stored score from customers' ratings."""
+    return vendor_reputations([vendor_id])[vendor_id]
 
 
 def vendor_reputations(vendor_ids: Collection[int]) -> dict[int, Reputation]:
-    rows = (
-        Rating.objects.filter(VISIBLE, by=Rating.Side.CUSTOMER, bid__vendor_id__in=list(vendor_ids))
-        .values("bid__vendor_id")
-        .annotate(n=Count("id"), avg=Avg("score"))
-    )
-    found: dict[int, Reputation] = {r["bid__vendor_id"]: {"ratings": r["n"], "score": round(r["avg"], 2)} for r in rows}
-    return {vendor_id: found.get(vendor_id, {"ratings": 0, "score": None}) for vendor_id in vendor_ids}
+    found = {s.vendor_id: s for s in VendorScore.objects.filter(vendor_id__in=list(vendor_ids))}
+    return {vendor_id: _reputation(found.get(vendor_id)) for vendor_id in vendor_ids}
+
+
+def vendor_behaviour(vendor_ids: Collection[int]) -> dict[int, VendorBehaviour]:
+    """Share of deliveries answered (an offer or a pass), median hours from delivery to first
+    offer, agreed deals completed, fallen through, and those the vendor itself said fell through."""
+    grace = timedelta(hours=settings.INTENTCAST["REPUTATION"]["ANSWER_GRACE_HOURS"])
+    facts = vendor_behaviour_facts(vendor_ids=vendor_ids, due_before=timezone.now() - grace)
+    return {
+        vendor_id: {
+            "deliveries_due": f["due"],
+            "answered_share": round(f["answered"] / f["due"], 3) if f["due"] else None,
+            "median_hours_to_offer": round(statistics.median(f["first_offer_hours"]), 1)
+            if f["first_offer_hours"]
+            else None,
+            "deals_completed": f["completed"],
+            "deals_fell_through": f["fell_through"],
+            "deals_backed_out": f["backed_out"],
+        }
+        for vendor_id, f in facts.items()
+    }
+
+
+def vendor_cards(vendor_ids: Collection[int]) -> dict[int, VendorCard]:
+    """Score and behaviour of each vendor: what the customer sees beside its offers."""
+    reputations, behaviours = vendor_reputations(vendor_ids), vendor_behaviour(vendor_ids)
+    return {vid: VendorCard(**reputations[vid], **behaviours[vid]) for vid in vendor_ids}
 
 
 def customer_reputation(customer_id: int) -> CustomerReputation:
     return customer_reputations([customer_id])[customer_id]
 
 
+def customer_own_reputation(customer_id: int) -> dict[str, Any]:
+    """Her reputation as she may see it (her export): the stored score, its ranking bound and
+    the band vendors see."""
+    summary = _reputation(CustomerScore.objects.filter(customer_id=customer_id).first())
+    return {**summary, **_band(summary), **customer_behaviour([customer_id])[customer_id]}
+
+
 def customer_reputations(customer_ids: Collection[int]) -> dict[int, CustomerReputation]:
-    """Coarse on purpose: a band, not a mean, so it cannot single a customer out across vendors."""
-    rows = (
-        Rating.objects.filter(VISIBLE, by=Rating.Side.VENDOR, bid__intent__customer_id__in=list(customer_ids))
-        .values("bid__intent__customer_id")
-        .annotate(n=Count("id"), avg=Avg("score"))
-    )
-    found: dict[int, Reputation] = {r["bid__intent__customer_id"]: {"ratings": r["n"], "score": r["avg"]} for r in rows}
-    return {cid: _band(found.get(cid, {"ratings": 0, "score": None})) for cid in customer_ids}
+    """Coarse on purpose: a band, not a score, so it cannot single a customer out across vendors."""
+    found = {s.customer_id: s for s in CustomerScore.objects.filter(customer_id__in=list(customer_ids))}
+    return {cid: _band(_reputation(found.get(cid))) for cid in customer_ids}
 
 
 def _band(summary: Reputation) -> CustomerReputation:
@@ -80,6 +136,26 @@ def _band(summary: Reputation) -> CustomerReputation:
         band = "mixed"
     deals = "0" if summary["ratings"] == 0 else "1-4" if summary["ratings"] < 5 else "5+"
     return {"band": band, "rated_deals": deals}
+
+
+def customer_behaviour(customer_ids: Collection[int]) -> dict[int, CustomerBehaviour]:
+    """Share of her closed requests she decided (accepted an offer or closed herself) rather
+    than left to expire, and her completed deals. For moderators and for herself; vendors see
+    only the band."""
+    outcomes = customer_request_outcomes(customer_ids=customer_ids)
+    result: dict[int, CustomerBehaviour] = {}
+    for cid in customer_ids:
+        o = outcomes.get(cid, {"closed": 0, "decided": 0, "completed": 0})
+        result[cid] = {
+            "requests_closed": o["closed"],
+            "decided_share": round(o["decided"] / o["closed"], 3) if o["closed"] else None,
+            "deals_completed": o["completed"],
+        }
+    return result
+
+
+def open_ring_count() -> int:
+    return RingFlag.objects.filter(status=RingFlag.Status.OPEN).count()
 
 
 def customer_deal_ratings(*, customer: User) -> QuerySet[Rating]:

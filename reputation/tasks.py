@@ -1,13 +1,25 @@
-"""Reputation's periodic task (beat)."""
+"""Reputation's periodic tasks (beat)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from reputation.services import reveal_expired
+from reputation.services import detect_rings, recompute_all, reveal_expired
 
 
 @shared_task
 def reveal_expired_ratings() -> int:
     """Reveal the ratings of deals whose rating window closed with one side silent."""
     return reveal_expired()
+
+
+@shared_task
+def recompute_reputation() -> dict[str, int]:
+    """Refresh the market's prior and recompute every stored score (decay moves with time)."""
+    return recompute_all()
+
+
+@shared_task
+def detect_rating_rings() -> int:
+    """Hold suspected rating rings for a moderator; returns how many flags were opened or grew."""
+    return len(detect_rings())

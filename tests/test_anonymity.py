@@ -4,9 +4,13 @@ vendor also sees. Every vendor-facing surface is checked: API responses, events,
 import json
 
 import pytest
+from django.utils import timezone
 
-from tests.factories import UserFactory, VendorFactory
-from vendors.models import Message, Pseudonym, VendorEvent, WebhookDelivery
+from intents.models import Intent
+from reputation.models import CustomerScore, Rating
+from reputation.services import recompute_all
+from tests.factories import IntentFactory, UserFactory, VendorFactory
+from vendors.models import Bid, Message, Pseudonym, VendorEvent, WebhookDelivery
 from vendors.relationships import ensure_pseudonyms, save_vendor_note
 from vendors.threads import post_message
 
@@ -88,3 +92,32 @@ def test_her_private_notes_reach_no_vendor(
         text += json.dumps([d.event.payload for d in WebhookDelivery.objects.filter(event__vendor=client.vendor)])
         assert str(second.pk) in text  # the surfaces were really read
         assert secret not in text and "PRIVATE-NOTE" not in text
+
+
+def test_vendors_see_only_the_customers_band_never_her_score_or_behaviour(
+    make_vendor_client, publish, subscribe, categories, regions
+):
+    """Her score, its ranking figure and her behaviour figures are the same for every vendor, so
+    they would link her across vendors: only the coarse band is ever sent."""
+    customer = UserFactory(username="rated.customer", email="rated@private.example")
+    rated_by = [VendorFactory() for _ in range(6)]
+    for index, vendor in enumerate(rated_by):  # six vendors, 4s and 5s: a score of about 4.2
+        intent = IntentFactory(
+            customer=customer, category=categories["cars"], region=regions["GB"], status=Intent.Status.COMPLETED
+        )
+        bid = Bid.objects.create(
+            intent=intent, vendor=vendor, amount=1, currency="GBP", terms_accepted={}, status="accepted"
+        )
+        Rating.objects.create(bid=bid, by=Rating.Side.VENDOR, score=4 + index % 2, revealed_at=timezone.now())
+    recompute_all()
+    stored = CustomerScore.objects.get(customer=customer)
+    client = make_vendor_client()
+    subscribe(client.vendor)
+    intent = publish(customer)
+    client.post("/api/v1/bids/", {"intent": str(intent.pk), "amount": "100", "currency": "GBP"}, format="json")
+    text = vendor_facing_text(client, intent)
+    assert '"band": "good"' in text and '"rated_deals": "5+"' in text  # the band is there...
+    for secret in (str(stored.score), str(round(stored.score, 2)), str(stored.rank_score)):
+        assert secret not in text  # ...her score is not
+    for key in ("rank_score", "decided_share", "requests_closed", "deals_completed"):
+        assert key not in text

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Count, Max, Min, Q, QuerySet, TextField
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
 from broker.core.errors import NotFound
@@ -413,3 +413,71 @@ def dealings_with(*, customer: User, vendor_id: int) -> tuple[Vendor, list[Reque
     for message in messages:
         history(message.intent).messages.append(message)
     return vendor, sorted(histories.values(), key=lambda h: h.intent.created_at, reverse=True)
+
+
+# For reputation ----------------------------------------------------------------------------
+
+
+def vendor_behaviour_facts(*, vendor_ids: Iterable[int], due_before: datetime) -> dict[int, dict[str, Any]]:
+    """What vendors did with what they were sent, per vendor: deliveries due an answer (older
+    than ``due_before`` or whose request closed; not taken back after an amendment) and how
+    many got an offer or a pass; the hours from each delivery to the vendor's first offer on it;
+    its agreed deals completed and fallen through, and those it said fell through itself."""
+    ids = list(vendor_ids)
+    first_bid = Bid.objects.filter(intent=OuterRef("intent_id"), vendor=OuterRef("vendor_id")).order_by("created_at")
+    deliveries = Delivery.objects.filter(vendor_id__in=ids, withdrawn_at__isnull=True).annotate(
+        first_bid_at=Subquery(first_bid.values("created_at")[:1])
+    )
+    facts: dict[int, dict[str, Any]] = {
+        vid: {"due": 0, "answered": 0, "first_offer_hours": [], "completed": 0, "fell_through": 0, "backed_out": 0}
+        for vid in ids
+    }
+    due = deliveries.filter(Q(created_at__lte=due_before) | ~Q(intent__status=Intent.Status.OPEN))
+    for row in due.values("vendor_id").annotate(
+        n=Count("id"), answered=Count("id", filter=Q(passed_at__isnull=False) | Q(first_bid_at__isnull=False))
+    ):
+        facts[row["vendor_id"]].update(due=row["n"], answered=row["answered"])
+    for vendor_id, delivered_at, bid_at in deliveries.filter(first_bid_at__isnull=False).values_list(
+        "vendor_id", "created_at", "first_bid_at"
+    ):
+        facts[vendor_id]["first_offer_hours"].append(max((bid_at - delivered_at).total_seconds(), 0) / 3600)
+    for deals in (
+        Bid.objects.filter(vendor_id__in=ids, status=Bid.Status.ACCEPTED)
+        .values("vendor_id")
+        .annotate(
+            # distinct: the join to a deal's outcomes (one per side) repeats its row
+            completed=Count("pk", distinct=True, filter=Q(intent__status=Intent.Status.COMPLETED)),
+            fell_through=Count("pk", distinct=True, filter=Q(intent__status=Intent.Status.FELL_THROUGH)),
+            backed_out=Count(
+                "pk",
+                distinct=True,
+                filter=Q(outcomes__side=DealOutcome.Side.VENDOR, outcomes__outcome=DealOutcome.Outcome.FELL_THROUGH),
+            ),
+        )
+    ):
+        facts[deals["vendor_id"]].update(
+            completed=deals["completed"], fell_through=deals["fell_through"], backed_out=deals["backed_out"]
+        )
+    return facts
+
+
+def deal_vendor_ids(*, customer_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Per customer, the vendors she has agreed a deal with."""
+    found: dict[int, set[int]] = {}
+    for customer_id, vendor_id in Bid.objects.filter(
+        intent__customer_id__in=list(customer_ids), status=Bid.Status.ACCEPTED
+    ).values_list("intent__customer_id", "vendor_id"):
+        found.setdefault(customer_id, set()).add(vendor_id)
+    return found
+
+
+def vendor_account_pairs(*, vendor_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
+    """(user id, vendor id) for every account that acts for a vendor."""
+    through = Vendor.users.through.objects.all()
+    if vendor_ids is not None:
+        through = through.filter(vendor_id__in=list(vendor_ids))
+    return set(through.values_list("user_id", "vendor_id"))
+
+
+def vendor_statuses(*, vendor_ids: Iterable[int]) -> dict[int, str]:
+    return dict(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("pk", "status"))

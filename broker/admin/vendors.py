@@ -4,6 +4,7 @@ customers, the inbox and the event log with its webhooks."""
 from django.contrib import admin, messages
 
 from broker.admin.core import ReadOnlyAdmin, ReadOnlyInline
+from reputation.services import refresh_vendor_and_counterparties
 from vendors.models import (
     ApiKey,
     Bid,
@@ -54,12 +55,14 @@ class VendorAdmin(admin.ModelAdmin):
     def approve(self, request, queryset):
         for vendor in queryset:
             approve_vendor(vendor=vendor, actor=request.user)
+            refresh_vendor_and_counterparties(vendor_id=vendor.pk)  # a reinstated vendor's ratings count again
         self.message_user(request, f"Approved {queryset.count()} vendor(s).", messages.SUCCESS)
 
     @admin.action(description="Suspend selected vendors")
     def suspend(self, request, queryset):
         for vendor in queryset:
             suspend_vendor(vendor=vendor, actor=request.user, reason="suspended in admin")
+            refresh_vendor_and_counterparties(vendor_id=vendor.pk)  # its ratings, given and received, stop counting
         self.message_user(request, f"Suspended {queryset.count()} vendor(s).", messages.WARNING)
 
 

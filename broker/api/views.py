@@ -59,7 +59,7 @@ class MeView(ApiMixin, APIView):
                 "name": vendor.name,
                 "contact_email": vendor.contact_email,
                 "status": vendor.status,
-                "reputation": vendor_reputation(vendor.pk),
+                "reputation": s.ReputationSerializer(vendor_reputation(vendor.pk)).data,
                 "created_at": vendor.created_at,
             }
         )

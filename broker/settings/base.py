@@ -231,6 +231,9 @@ CELERY_BEAT_SCHEDULE = {
     "expire-bids": {"task": "vendors.tasks.expire_bids", "schedule": crontab(minute="*/5")},
     "expire-intents": {"task": "vendors.tasks.expire_intents", "schedule": crontab(minute="*/5")},
     "reveal-expired-ratings": {"task": "reputation.tasks.reveal_expired_ratings", "schedule": crontab(minute="*/5")},
+    # Reputation: every stored score recomputed with a fresh market prior and decay; rings looked for.
+    "recompute-reputation": {"task": "reputation.tasks.recompute_reputation", "schedule": crontab(minute=41)},
+    "detect-rating-rings": {"task": "reputation.tasks.detect_rating_rings", "schedule": crontab(minute=11)},
 }
 
 # The pipeline.
@@ -250,6 +253,32 @@ INTENTCAST = {
     "PHOTO_MAX_PIXELS": env.int("PHOTO_MAX_PIXELS", default=40_000_000),
     "PHOTO_MAX_EDGE": env.int("PHOTO_MAX_EDGE", default=2048),
     "PHOTO_QUALITY": env.int("PHOTO_QUALITY", default=85),
+    # Reputation (reputation.scoring; docs/reputation.md explains each with worked examples).
+    "REPUTATION": {
+        # The prior's weight: a new party starts at the market's mean as if it had this many ratings.
+        "PRIOR_WEIGHT": env.float("REPUTATION_PRIOR_WEIGHT", default=5.0),
+        # A rating's weight halves every this many days.
+        "HALF_LIFE_DAYS": env.float("REPUTATION_HALF_LIFE_DAYS", default=365.0),
+        # Ranking uses mean - RANK_Z standard errors (1.645: a one-sided 95% lower bound).
+        "RANK_Z": env.float("REPUTATION_RANK_Z", default=1.645),
+        # The prior while the market has fewer than MIN_MARKET_RATINGS counting ratings on a side.
+        "DEFAULT_MEAN": env.float("REPUTATION_DEFAULT_MEAN", default=4.0),
+        "DEFAULT_VARIANCE": env.float("REPUTATION_DEFAULT_VARIANCE", default=1.0),
+        "MIN_MARKET_RATINGS": env.int("REPUTATION_MIN_MARKET_RATINGS", default=30),
+        # No score is more certain than this variance allows.
+        "MIN_VARIANCE": env.float("REPUTATION_MIN_VARIANCE", default=0.1),
+        # One rating per counterparty pair and side counts per this many days.
+        "REPEAT_WINDOW_DAYS": env.float("REPUTATION_REPEAT_WINDOW_DAYS", default=30.0),
+        # A delivery counts as unanswered once this old (or once its request closed).
+        "ANSWER_GRACE_HOURS": env.float("REPUTATION_ANSWER_GRACE_HOURS", default=48.0),
+        # The ring detector: at least RING_MIN_ACCOUNTS customers, each with an account younger
+        # than RING_NEW_ACCOUNT_DAYS when rating, whose only deals are with one vendor, rating it
+        # at least RING_MIN_SCORE within RING_WINDOW_DAYS, are held for a moderator.
+        "RING_WINDOW_DAYS": env.float("REPUTATION_RING_WINDOW_DAYS", default=14.0),
+        "RING_MIN_ACCOUNTS": env.int("REPUTATION_RING_MIN_ACCOUNTS", default=5),
+        "RING_NEW_ACCOUNT_DAYS": env.float("REPUTATION_RING_NEW_ACCOUNT_DAYS", default=30.0),
+        "RING_MIN_SCORE": env.int("REPUTATION_RING_MIN_SCORE", default=5),
+    },
 }
 
 LOGGING = {

@@ -17,7 +17,7 @@ from django.utils import timezone
 from intents.comparison import MEETS, NOT_STATED, Comparison, compare, format_value, label_of
 from intents.models import Intent
 from intents.taxonomy import category_schema
-from reputation.selectors import Reputation
+from reputation.selectors import VendorCard
 from vendors.deal import offer_expired
 from vendors.models import Bid, BidCounter, BidPhoto
 
@@ -25,7 +25,7 @@ from vendors.models import Bid, BidCounter, BidPhoto
 @dataclass
 class Offer:
     bid: Bid
-    reputation: Reputation
+    reputation: VendorCard  # score, count and behaviour figures
     comparison: Comparison
     expired: bool
     photo: BidPhoto | None
@@ -70,7 +70,7 @@ def _changes(definitions: dict[str, Any], wanted: dict[str, Any], intent: Intent
     ]
 
 
-def build_offers(intent: Intent, bids: Sequence[Bid], reputations: dict[int, Reputation]) -> list[Offer]:
+def build_offers(intent: Intent, bids: Sequence[Bid], reputations: dict[int, VendorCard]) -> list[Offer]:
     schema = category_schema(intent.category)
     definitions = {definition["name"]: definition for definition in schema}
     now = timezone.now()
@@ -101,8 +101,9 @@ def _sort_key(sort: str) -> Callable[[Offer], Any]:
     keys: dict[str, Callable[[Offer], Any]] = {
         "price": lambda offer: (offer.bid.amount, offer.bid.created_at),
         "fit": lambda offer: (-offer.comparison.fit, offer.bid.amount),
+        # By the score's lower bound (docs/reputation.md): one 5 does not outrank forty 4.8s.
         "reputation": lambda offer: (
-            -(offer.reputation["score"] or 0),
+            -(offer.reputation["rank_score"] or 0),
             -offer.reputation["ratings"],
             offer.bid.amount,
         ),

@@ -26,7 +26,7 @@ from intents.comparison import describe_attributes
 from intents.taxonomy import category_schema
 from intents.terms import describe_terms
 from reputation.models import Rating
-from reputation.selectors import customer_rating_of, vendor_reputations
+from reputation.selectors import customer_rating_of, vendor_cards
 from reputation.services import may_rate, rate
 from vendors import relationships
 from vendors import selectors as vendor_selectors
@@ -134,7 +134,7 @@ def intent_detail(request, pk):
 def _offers_context(request, intent) -> dict:
     """The offers section: the comparison, or the sealed notice, and how far the request got."""
     bids = vendor_selectors.intent_bids(intent=intent)
-    reputations = vendor_reputations({b.vendor_id for b in bids})
+    reputations = vendor_cards({b.vendor_id for b in bids})
     sealed = sealed_notice(intent, len(bids))
     offers, sort = sort_offers([] if sealed else build_offers(intent, bids, reputations), request.GET.get("sort", ""))
     return {

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from broker.models import AuditLog
 from intents.models import Category, Intent
-from reputation.models import Rating
+from reputation.models import Rating, RingFlag
 from reputation.services import rate
 from tests.factories import VendorFactory
 from vendors.deal import accept_bid, mark_outcome
@@ -178,3 +178,36 @@ def test_a_leaf_category_can_be_deleted_and_its_parent_keeps_the_rest(categories
     vehicles = Category.objects.get(slug="vehicles")
     assert [child.slug for child in Category.objects.get_children(vehicles)] == ["cars"]
     assert vehicles.numchild == 1
+
+
+def test_deciding_a_ring_in_admin_asks_for_a_reason_and_audits_it(admin_client, admin_user, world):
+    rating = Rating.objects.get()
+    flag = RingFlag.objects.create(vendor=rating.bid.vendor, summary="5 fresh accounts")
+    Rating.objects.filter(pk=rating.pk).update(review=Rating.Review.IN_REVIEW, ring=flag)
+    url = reverse("admin:reputation_ringflag_changelist")
+    asked = admin_client.post(url, {"action": "confirm", ACTION_CHECKBOX_NAME: [flag.pk]})
+    assert asked.status_code == 200 and b"Why? (kept in the audit log)" in asked.content
+    blank = admin_client.post(url, {"action": "confirm", ACTION_CHECKBOX_NAME: [flag.pk], "apply": "1", "reason": " "})
+    assert blank.status_code == 200 and b"This field is required" in blank.content
+    flag.refresh_from_db()
+    assert flag.status == RingFlag.Status.OPEN
+    admin_client.post(url, {"action": "clear", ACTION_CHECKBOX_NAME: [flag.pk], "apply": "1", "reason": "Real club"})
+    flag.refresh_from_db()
+    rating.refresh_from_db()
+    assert flag.status == RingFlag.Status.CLEARED and flag.decided_by == admin_user
+    assert rating.review == Rating.Review.CLEARED
+    log = AuditLog.objects.get(action="ring.cleared")
+    assert log.actor == admin_user and log.detail == {"reason": "Real club", "ratings": 1}
+    # Flags are neither added nor deleted by hand.
+    assert admin_client.get(reverse("admin:reputation_ringflag_add")).status_code == 403
+    assert admin_client.get(reverse("admin:reputation_ringflag_delete", args=[flag.pk])).status_code == 403
+
+
+def test_moderators_see_stored_scores_with_live_behaviour(admin_client, world):
+    bid = Bid.objects.get(intent=world)
+    rate(bid=bid, by=Rating.Side.VENDOR, score=5)  # both sides rated: revealed, scores stored
+    vendor_page = admin_client.get(reverse("admin:reputation_vendorscore_change", args=[bid.vendor_id]))
+    assert vendor_page.status_code == 200
+    assert b"deals completed 1, fell through 0" in vendor_page.content
+    customer_page = admin_client.get(reverse("admin:reputation_customerscore_change", args=[world.customer_id]))
+    assert b"decided 100% of 1 closed requests; deals completed 1" in customer_page.content
