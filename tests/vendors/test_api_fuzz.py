@@ -4,7 +4,10 @@ Every operation gets the schema's examples, the coverage phase (boundaries, miss
 parameters and headers, wrong types) and generated cases, valid and invalid. Each answer is
 checked as Schemathesis checks it by default: not a server error, a documented status, the
 documented content type, headers and body, valid data accepted, invalid data rejected, a missing
-required header rejected, the API key not ignored. Nothing is excluded.
+required header rejected, the API key not ignored. No check and no operation is excluded; where a
+valid request needs what only data can say (a cursor the API gave, a category that exists), the
+case is completed as a client would complete it (``_as_a_client_would``), and each setting that
+departs from Schemathesis' defaults says why.
 
 Webhook operations only ever point at this machine: the URL of a valid registration is mapped to
 127.0.0.1, no name is looked up in the DNS (a fake resolver answers every name with 127.0.0.1 and
@@ -20,10 +23,12 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from rest_framework.permissions import AllowAny
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.pytest._test_builder import build_operation_test
 
+from broker.api import views
 from vendors import webhooks
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +160,13 @@ def test_every_answer_is_what_the_schema_says(api_schema, bearer, nothing_leaves
     assert {200, 201, 400, 401, 404} <= statuses, statuses
     asked, sent = nothing_leaves
     assert all(urlsplit(str(request.url)).hostname == "127.0.0.1" for request in sent)
+
+
+def test_the_checks_catch_an_operation_that_ignores_its_key(api_schema, bearer, monkeypatch):
+    """The harness is wired: were the categories served without a key, the default checks fail."""
+    monkeypatch.setattr(views.CategoryList, "permission_classes", [AllowAny])
+    api_schema.config.update(headers={"Authorization": bearer})
+    case = api_schema["/api/v1/categories/"]["GET"].Case()
+    with pytest.raises(FailureGroup) as caught:
+        case.validate_response(case.call(), headers={"Authorization": bearer})
+    assert {type(failure).__name__ for failure in caught.value.exceptions} == {"IgnoredAuth"}
