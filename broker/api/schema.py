@@ -12,6 +12,7 @@ from typing import Any
 
 from broker.api.idempotency import HEADER, IDEMPOTENCY_KEY_PARAMETER, REPLAYED
 from broker.core.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+from broker.core.keywords import WORD
 
 # What the API reads as a time: ISO 8601 with an offset (DRF reads more; this is what to send).
 DATE_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
@@ -114,8 +115,9 @@ def _null_types(node: Any) -> None:
 def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """What the serializers cannot say: a summary for every operation (its own description's first
     sentence, else from its operationId), null where 3.1 wants it, and the rules the services
-    enforce (a subscription has at least one category and one region, a query parameter is not
-    blank)."""
+    enforce: a query parameter is not blank, a time sent has the form of one, and a subscription
+    has at least one category and one region, keywords with a word in them, and a currency with
+    its minimum budget (``vendors.services._clean_subscription``)."""
     operations = [
         operation
         for operations in result.get("paths", {}).values()
@@ -148,8 +150,8 @@ def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public:
     for name in ("SubscriptionRequest", "PatchedSubscriptionRequest", "Subscription"):
         keywords = schemas.get(name, {}).get("properties", {}).get("keywords", {}).get("items")
         if keywords:
-            keywords["pattern"] = r"\w"  # broker.core.keywords: a keyword without a word is refused
-    if "SubscriptionRequest" in schemas:  # vendors.services._clean_subscription
+            keywords["pattern"] = WORD.pattern  # a keyword without a word in it is refused
+    if "SubscriptionRequest" in schemas:
         schemas["SubscriptionRequest"]["if"] = {
             "properties": {"min_budget": {"type": "string"}},
             "required": ["min_budget"],

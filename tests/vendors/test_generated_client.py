@@ -14,7 +14,6 @@ import importlib
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,7 +24,6 @@ from tests.broker.receiver import Receiver
 pytestmark = pytest.mark.django_db
 
 PACKAGE = "intentcast_client"
-GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +37,9 @@ def generated(tmp_path_factory, django_db_blocker):
     config.write_text(f"post_hooks: []\nproject_name_override: {PACKAGE}\npackage_name_override: {PACKAGE}\n")
     result = subprocess.run(
         [
-            str(GENERATOR),
+            sys.executable,
+            "-m",
+            "openapi_python_client",
             "generate",
             "--path",
             str(schema),
