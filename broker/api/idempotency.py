@@ -3,7 +3,7 @@
 A POST with the header claims the key for the calling vendor before its view runs. The same key
 with the same request (method, path and body) again gets the first response back, with
 ``Idempotent-Replayed: true``; with another request, a 422; while the first still runs, a 409. A
-key is 1 to 255 characters (else 400) and is kept ``IDEMPOTENCY_TTL`` (24 hours). Responses of
+key is 1 to 255 printable ASCII characters (else 400) and is kept ``IDEMPOTENCY_TTL`` (24 hours). Responses of
 2xx and 4xx are kept; after a 5xx or a 429 the key is let go, so a retry runs again.
 """
 
@@ -28,7 +28,8 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     HEADER,
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="Up to 255 characters, unique per request, kept 24 hours. The same request again with "
+    description="1 to 255 printable ASCII characters (no space at either end), unique per request, kept 24 "
+    "hours. The same request again with "
     "the same key gets the first response (with `Idempotent-Replayed: true`) instead of running twice; "
     "another request with the key is a 422; while the first is still running, a 409.",
 )

@@ -19,6 +19,10 @@ def _invalid(field: str, message: str) -> ApiError:
     return ApiError(400, "invalid", f"{field}: {message}", {field: [message]})
 
 
+# What a cursor looks like (base64); which ones are valid only this API knows.
+CURSOR_PATTERN = r"^[A-Za-z0-9+/]+={0,2}$"
+
+
 class NewestFirstCursorPagination(CursorPagination):
     ordering: str | tuple[str, ...] = "-created_at"
     page_size: int = 50
@@ -36,6 +40,8 @@ class NewestFirstCursorPagination(CursorPagination):
 
     def decode_cursor(self, request: Any):
         encoded = request.query_params.get(self.cursor_query_param)
+        if encoded == "":  # DRF reads it as the first page
+            raise self._bad_cursor()
         try:
             if encoded is not None:
                 b64decode(encoded.encode("ascii"), validate=True)  # DRF's own decoding skips stray characters
@@ -70,6 +76,7 @@ class NewestFirstCursorPagination(CursorPagination):
                 }
             elif parameter["name"] == self.cursor_query_param:
                 parameter["description"] = "The opaque cursor of a `next` or `previous` link; a made-up one is a 400."
+                parameter["schema"] = {"type": "string", "pattern": CURSOR_PATTERN}
         return parameters
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:

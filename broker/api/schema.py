@@ -11,7 +11,11 @@ from collections import Counter
 from typing import Any
 
 from broker.api.idempotency import HEADER, IDEMPOTENCY_KEY_PARAMETER, REPLAYED
+from broker.core.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+from broker.core.keywords import WORD
 
+# What the API reads as a time: ISO 8601 with an offset (DRF reads more; this is what to send).
+DATE_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiErrorOutput"}}}
 
 
@@ -33,7 +37,7 @@ def document_limits(result: dict[str, Any], generator: Any, request: Any, public
     key_parameter = {
         "in": "header",
         "name": HEADER,
-        "schema": {"type": "string", "maxLength": 255},
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
         "description": IDEMPOTENCY_KEY_PARAMETER.description,
     }
     for path, operations in result.get("paths", {}).items():
@@ -59,6 +63,7 @@ def document_limits(result: dict[str, Any], generator: Any, request: Any, public
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == HEADER for p in parameters):
                 parameters.append(key_parameter)
+            responses.setdefault("400", _error(f"An invalid `{HEADER}`."))
             responses.setdefault("409", _error("A request with this Idempotency-Key is still running."))
             responses.setdefault("422", _error("This Idempotency-Key was used with another request."))
             for status, answer in responses.items():
@@ -110,7 +115,9 @@ def _null_types(node: Any) -> None:
 def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """What the serializers cannot say: a summary for every operation (its own description's first
     sentence, else from its operationId), null where 3.1 wants it, and the rules the services
-    enforce (a subscription has at least one category and one region)."""
+    enforce: a query parameter is not blank, a time sent has the form of one, and a subscription
+    has at least one category and one region, keywords with a word in them, and a currency with
+    its minimum budget (``vendors.services._clean_subscription``)."""
     operations = [
         operation
         for operations in result.get("paths", {}).values()
@@ -123,11 +130,35 @@ def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public:
         if "summary" not in operation:
             own = description and shared[description] == 1
             operation["summary"] = _first_sentence(description) if own else _summary_from_id(operation["operationId"])
+    for operation in operations:
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if parameter.get("in") == "query" and schema.get("type") == "string":
+                schema.setdefault("minLength", 1)  # a filter given blank is a 400 (views.ApiFilterSet)
     schemas = result.get("components", {}).get("schemas", {})
     for name in ("SubscriptionRequest", "PatchedSubscriptionRequest", "Subscription"):
         for field in ("categories", "regions"):
             prop = schemas.get(name, {}).get("properties", {}).get(field)
             if prop and prop.get("type") == "array":
                 prop["minItems"] = 1
+    for name, component in schemas.items():
+        if not name.endswith("Request"):
+            continue
+        for prop in component.get("properties", {}).values():
+            if prop.get("format") == "date-time":
+                prop.setdefault("pattern", DATE_TIME_PATTERN)
+    for name in ("SubscriptionRequest", "PatchedSubscriptionRequest", "Subscription"):
+        keywords = schemas.get(name, {}).get("properties", {}).get("keywords", {}).get("items")
+        if keywords:
+            keywords["pattern"] = WORD.pattern  # a keyword without a word in it is refused
+    if "SubscriptionRequest" in schemas:
+        schemas["SubscriptionRequest"]["if"] = {
+            "properties": {"min_budget": {"type": "string"}},
+            "required": ["min_budget"],
+        }
+        schemas["SubscriptionRequest"]["then"] = {
+            "properties": {"min_budget_currency": {"$ref": "#/components/schemas/CurrencyEnum"}},
+            "required": ["min_budget_currency"],
+        }
     _null_types(result)
     return result

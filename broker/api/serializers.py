@@ -172,6 +172,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     regions = serializers.SlugRelatedField(slug_field="code", many=True, queryset=Region.objects.all())
     keywords = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
     attribute_filters = serializers.DictField(required=False)
+    min_budget = AmountField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
 
     class Meta:
         model = Subscription

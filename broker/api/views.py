@@ -7,7 +7,7 @@ from typing import cast
 
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -91,7 +91,20 @@ class CategoryList(ApiMixin, generics.ListAPIView):
         }
 
 
-class RegionFilter(filters.FilterSet):
+class ApiFilterSet(filters.FilterSet):
+    """A filter given blank (``?status=``) is a 400 naming it, as an invalid value is: django-filter
+    would ignore it, and a client that meant a value would get everything."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and self.data.get(name) == "":
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
+
+
+class RegionFilter(ApiFilterSet):
     parent = filters.CharFilter(field_name="parent__code", help_text="ISO code of the parent region")
     kind = filters.ChoiceFilter(choices=Region.Kind.choices)
 
@@ -140,7 +153,7 @@ class UtcDateTimeFilter(filters.IsoDateTimeFilter):
         return super().filter(qs, value.astimezone(UTC) if value is not None else None)
 
 
-class InboxFilter(filters.FilterSet):
+class InboxFilter(ApiFilterSet):
     status = filters.ChoiceFilter(choices=Intent.Status.choices, method="filter_status")
     category = filters.CharFilter(method="filter_category", help_text="Category slug; includes its descendants.")
     since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="Delivered at or after.")
@@ -226,7 +239,7 @@ class IntentViewSet(ApiMixin, viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BidFilter(filters.FilterSet):
+class BidFilter(ApiFilterSet):
     status = filters.ChoiceFilter(choices=Bid.Status.choices)
     intent = filters.UUIDFilter(field_name="intent_id")
 
@@ -251,7 +264,18 @@ class BidViewSet(ApiMixin, viewsets.GenericViewSet):
         assert page is not None  # the default pagination applies
         return self.get_paginated_response([bid_for_vendor(bid) for bid in page])
 
-    @extend_schema(request=s.BidInput, responses={201: s.BidOutput})
+    @extend_schema(
+        request=s.BidInput,
+        responses={
+            201: s.BidOutput,
+            404: OpenApiResponse(s.ApiErrorOutput, description="No such request in your inbox (`intent`)."),
+            409: OpenApiResponse(
+                s.ApiErrorOutput,
+                description="You already bid on it (`already_bidding`: revise that bid), the request is closed "
+                "(`intent_closed`), or a request with this Idempotency-Key is still running.",
+            ),
+        },
+    )
     def create(self, request):
         data = s.BidInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -284,7 +308,17 @@ class BidViewSet(ApiMixin, viewsets.GenericViewSet):
         word = deal.mark_outcome(bid=bid, side=DealOutcome.Side.VENDOR, vendor=_vendor(request), **data.validated_data)
         return Response(deal.outcome_for_vendor(word), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.BidChangeInput, responses=s.BidOutput)
+    @extend_schema(
+        request=s.BidChangeInput,
+        responses={
+            200: s.BidOutput,
+            409: OpenApiResponse(
+                s.ApiErrorOutput,
+                description="The bid is no longer active (`bid_not_active`), or its request is closed "
+                "(`intent_closed`).",
+            ),
+        },
+    )
     def partial_update(self, request, pk=None):
         bid = selectors.vendor_bid(vendor=request.user, bid_id=pk)
         data = s.BidChangeInput(data=request.data, partial=True)
@@ -302,7 +336,12 @@ class BidViewSet(ApiMixin, viewsets.GenericViewSet):
         rating = rate(bid=bid, by=Rating.Side.VENDOR, **data.validated_data)
         return Response(s.RatingOutput(rating).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.BidOutput})
+    @extend_schema(
+        responses={
+            200: s.BidOutput,
+            409: OpenApiResponse(s.ApiErrorOutput, description="The bid is no longer active (`bid_not_active`)."),
+        }
+    )
     def destroy(self, request, pk=None):
         """Withdraw the bid. The record stays, with status ``withdrawn``."""
         bid = selectors.vendor_bid(vendor=request.user, bid_id=pk)

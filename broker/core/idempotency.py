@@ -10,6 +10,7 @@ the request, and afterwards the response to keep.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ from broker.core.errors import Conflict, DomainError
 from broker.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
+# Printable ASCII, no space at either end (an HTTP header's value loses those on the way).
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 
 
 class KeyReused(DomainError):
@@ -38,7 +41,7 @@ class KeyInUse(Conflict):
 
 
 class InvalidKey(DomainError):
-    """The Idempotency-Key header is not 1 to 255 printable characters."""
+    """The Idempotency-Key header is not 1 to 255 printable ASCII characters."""
 
     code = "invalid_idempotency_key"
 
@@ -55,8 +58,10 @@ def claim(*, scope: str, key: str, fingerprint: str) -> int | Stored:
     """Claim ``key`` for a request: its record's id when the request is to run now, or the stored
     response of the first one. Raises ``KeyReused`` or ``KeyInUse``. Commits at once (the claim
     must be seen by a concurrent request), so call it outside any transaction."""
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidKey(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.")
+    if len(key) > MAX_KEY_LENGTH or not re.match(KEY_PATTERN, key):
+        raise InvalidKey(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters, without spaces at the ends."
+        )
     now = timezone.now()
     expires_at = now + settings.IDEMPOTENCY_TTL
     try:

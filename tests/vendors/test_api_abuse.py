@@ -118,6 +118,19 @@ def test_a_key_longer_than_255_characters_is_400(vendor_client, intent):
     assert ok.status_code == 201
 
 
+@pytest.mark.parametrize("key", [" bid-1", "bid-1 ", "bid\t1", "clé-1"])
+def test_a_key_outside_printable_ascii_or_with_spaces_at_its_ends_is_400(vendor_client, intent, key):
+    response = vendor_client.post(BIDS, bid(intent), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_idempotency_key"
+    assert not Bid.objects.exists()
+
+
+def test_a_key_with_spaces_inside_is_a_key(vendor_client, intent):
+    response = vendor_client.post(BIDS, bid(intent), format="json", HTTP_IDEMPOTENCY_KEY="bid for 1")
+    assert response.status_code == 201
+
+
 def test_keys_belong_to_their_vendor(vendor_client, make_vendor_client, intent):
     first = vendor_client.post(f"/api/v1/intents/{intent.pk}/pass/", {}, format="json", HTTP_IDEMPOTENCY_KEY="p")
     assert first.status_code == 204

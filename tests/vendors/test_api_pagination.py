@@ -57,7 +57,7 @@ def test_the_maximum_page_size_is_accepted_and_one_more_is_not(vendor_client, pa
 CURSORS = [
     (path, cursor)
     for path in LISTS
-    for cursor in ["garbage", "!!!", "é", "bz0tMQ==", "cj14", "cD1ub3QtYS1kYXRl"]  # o=-1, r=x, p=not-a-date
+    for cursor in ["", "garbage", "!!!", "é", "bz0tMQ==", "cj14", "cD1ub3QtYS1kYXRl"]  # o=-1, r=x, p=not-a-date
     if not (path == "/api/v1/categories/" and cursor == "cD1ub3QtYS1kYXRl")
 ]
 
@@ -69,6 +69,26 @@ def test_a_garbage_cursor_is_a_400_not_a_404(vendor_client, path, cursor):
     error = response.json()["error"]
     assert error["code"] == "invalid"
     assert list(error["fields"]) == ["cursor"]
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/intents/", "status"),
+        ("/api/v1/intents/", "category"),
+        ("/api/v1/intents/", "since"),
+        ("/api/v1/bids/", "status"),
+        ("/api/v1/bids/", "intent"),
+        ("/api/v1/regions/", "kind"),
+        ("/api/v1/regions/", "parent"),
+    ],
+)
+def test_a_filter_given_blank_is_a_400_not_ignored(vendor_client, path, parameter):
+    response = vendor_client.get(path, {parameter: ""})
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["fields"] == {parameter: ["Give a value, or leave the parameter out."]}
 
 
 def test_a_real_cursor_still_works(vendor_client, categories):
