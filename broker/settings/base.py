@@ -250,6 +250,9 @@ INTENTCAST = {
     "PHOTO_MAX_PIXELS": env.int("PHOTO_MAX_PIXELS", default=40_000_000),
     "PHOTO_MAX_EDGE": env.int("PHOTO_MAX_EDGE", default=2048),
     "PHOTO_QUALITY": env.int("PHOTO_QUALITY", default=85),
+    # A vendor with fewer visible ratings than this is "new": its mean is not yet a judgement, so
+    # a request's minimum rating does not apply to it; she chooses whether new vendors hear her.
+    "NEW_VENDOR_MIN_RATINGS": env.int("NEW_VENDOR_MIN_RATINGS", default=3),
 }
 
 LOGGING = {
