@@ -179,7 +179,7 @@ def clean_audience_choices(*, customer_id: int, invite: Iterable[int], exclude: 
         errors["exclude"] = "A vendor cannot be both invited and left out."
     if errors:
         raise ValidationError(errors)
-    return {**{v: AudienceChoice.Kind.INVITE for v in invite}, **{v: AudienceChoice.Kind.EXCLUDE for v in exclude}}
+    return {**dict.fromkeys(invite, AudienceChoice.Kind.INVITE), **dict.fromkeys(exclude, AudienceChoice.Kind.EXCLUDE)}
 
 
 def set_audience_choices(*, intent: Intent, choices: dict[int, str]) -> None:

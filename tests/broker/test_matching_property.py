@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from broker.pipeline.matching import match_intent
 from intents.models import Category, Region
+from reputation.models import Rating
 from tests.broker.reference import reference_match
 from tests.factories import IntentFactory, UserFactory, VendorFactory, renumber_regions
-from reputation.models import Rating
 from vendors.models import AudienceChoice, Bid, Block, Vendor
 from vendors.services import save_subscription
 
