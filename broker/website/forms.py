@@ -219,7 +219,7 @@ class AudienceForm(AccessibleForm):
         required=False,
         min_value=1,
         max_value=5,
-        max_digits=2,
+        max_digits=3,
         decimal_places=1,
         label="Lowest rating a vendor may have (stars)",
         help_text="From 1.0 to 5.0, the mean of its customers' ratings. Leave it empty to allow any rating.",
