@@ -212,7 +212,11 @@ class AudienceForm(AccessibleForm):
             "With a limit, the vendors you invite come first, then those whose interests fit your request "
             "most closely and the best rated; the others are not told about it."
         ),
-        error_messages={"invalid": "Enter a whole number of vendors, such as 5."},
+        error_messages={
+            "invalid": "Enter a whole number of vendors, such as 5.",
+            "min_value": f"Choose from 1 to {AUDIENCE_MAX_VENDORS} vendors, or leave it empty for no limit.",
+            "max_value": f"Choose from 1 to {AUDIENCE_MAX_VENDORS} vendors, or leave it empty for no limit.",
+        },
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": AUDIENCE_MAX_VENDORS}),
     )
     audience_min_rating = forms.DecimalField(

@@ -122,8 +122,8 @@ def test_a_form_without_the_audience_fields_reaches_everyone(signed_in, customer
     ("field", "value", "message"),
     [
         ("audience_max", "lots", "Enter a whole number of vendors"),
-        ("audience_max", "0", "greater than or equal to 1"),
-        ("audience_max", "501", "less than or equal to 500"),
+        ("audience_max", "0", "Choose from 1 to 500 vendors"),
+        ("audience_max", "501", "Choose from 1 to 500 vendors"),
         ("audience_max", "2.5", "Enter a whole number of vendors"),
         ("audience_min_rating", "four", "Enter a number of stars"),
         ("audience_min_rating", "0.5", "at least 1 star"),
@@ -235,6 +235,6 @@ def test_changing_who_hears_it(signed_in, cast, history, django_capture_on_commi
 def test_bad_audience_input_on_the_change_page(signed_in, cast):
     url = reverse("intents:amend", args=[cast.pk])
     response = signed_in.post(url, {"details": "Any colour", "audience_max": "-3"})
-    assert "greater than or equal to 1" in errors_of(response, "audience_max")
+    assert "Choose from 1 to 500 vendors" in errors_of(response, "audience_max")
     cast.refresh_from_db()
     assert cast.revision == 1 and cast.audience_max is None
