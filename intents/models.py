@@ -212,6 +212,9 @@ class Intent(models.Model):
         validators=[MinValueValidator(MIN_STARS), MaxValueValidator(MAX_STARS)],
     )
     audience_include_new = models.BooleanField(default=True)
+    # Whether she named vendors (``vendors.AudienceChoice``): the matcher reads them only then, so
+    # a request without any costs it no query.
+    audience_named = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -240,9 +243,13 @@ class Intent(models.Model):
 
     @property
     def has_audience_limits(self) -> bool:
-        """Whether she narrowed who hears it by number or reputation (invitations and exclusions
-        are ``vendors.AudienceChoice`` rows)."""
-        return self.audience_max is not None or self.audience_min_rating is not None or not self.audience_include_new
+        """Whether she narrowed who hears it: by number, by reputation, or by naming vendors."""
+        return (
+            self.audience_max is not None
+            or self.audience_min_rating is not None
+            or not self.audience_include_new
+            or self.audience_named
+        )
 
     def is_sealed(self, now: datetime | None = None) -> bool:
         """Whether offers are still hidden from everyone (a sealed request before its deadline)."""

@@ -32,12 +32,17 @@ MIN_SEALED = timedelta(hours=1)
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
 
 
-def clean_audience(*, audience_max: Any, audience_min_rating: Any, audience_include_new: Any) -> dict[str, Any]:
+def clean_audience(
+    *, audience_max: Any, audience_min_rating: Any, audience_include_new: Any, audience_named: Any = False
+) -> dict[str, Any]:
     """Her audience controls: the most vendors (1 to 500, or none), the least mean rating (1.0 to
     5.0 stars, or none) and whether new vendors may hear her. One ``ValidationError`` keyed by
     field."""
     errors: dict[str, str] = {}
-    cleaned: dict[str, Any] = {"audience_include_new": audience_include_new is not False}
+    cleaned: dict[str, Any] = {
+        "audience_include_new": audience_include_new is not False,
+        "audience_named": audience_named is True,
+    }
     if audience_max in (None, ""):
         cleaned["audience_max"] = None
     elif isinstance(audience_max, bool) or not isinstance(audience_max, int):
@@ -156,6 +161,7 @@ def publish_intent(
     audience_max: int | None = None,
     audience_min_rating: Decimal | None = None,
     audience_include_new: bool = True,
+    audience_named: bool = False,
 ) -> Intent:
     """Save the intent and its ``intent.published`` outbox event in one transaction; the
     pipeline casts it to matching vendors after commit. ``format`` is open (vendors see how many
@@ -169,6 +175,7 @@ def publish_intent(
             audience_max=audience_max,
             audience_min_rating=audience_min_rating,
             audience_include_new=audience_include_new,
+            audience_named=audience_named,
         )
     except ValidationError as error:
         errors.update(error.message_dict)
@@ -252,6 +259,7 @@ def amend_intent(
                 audience_max=audience.get("audience_max"),
                 audience_min_rating=audience.get("audience_min_rating"),
                 audience_include_new=audience.get("audience_include_new", True),
+                audience_named=audience.get("audience_named", False),
             )
         except ValidationError as error:
             errors.update(error.message_dict)

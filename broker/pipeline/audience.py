@@ -61,6 +61,7 @@ def publish_with_audience(
             audience_max=audience_max,
             audience_min_rating=audience_min_rating,
             audience_include_new=audience_include_new,
+            audience_named=bool(choices),
             **request,
         )
     except ValidationError as error:
@@ -97,7 +98,7 @@ def amend_with_audience(
             details=details,
             attributes=attributes,
             budget_max=budget_max,
-            audience=audience,
+            audience={**audience, "audience_named": bool(choices)},
         )
     except ValidationError as error:
         errors.update(error.message_dict)

@@ -11,8 +11,9 @@ checked on the candidates. The same code runs on SQLite and PostgreSQL.
 Then her own controls (``apply_audience``; docs/matching.md, "Who hears her"): the vendors she
 excluded go, a minimum rating and her choice about new vendors are applied, the vendors she
 invited are added if they serve the category, and a maximum keeps the best by fit
-(``Fit``) and reputation, invited vendors first. A request without controls costs one small
-indexed read more (her named vendors); every control reads in bulk, never per candidate.
+(``Fit``) and reputation, invited vendors first. A request without controls costs nothing more
+(``Intent.audience_named`` says whether to read her named vendors); every control reads in
+bulk, never per candidate.
 """
 
 from __future__ import annotations
@@ -175,9 +176,9 @@ def match_intent(intent: Intent, *, now: datetime | None = None) -> list[Match]:
         eligible.append(sub)
         if sub["vendor_id"] not in matches:
             matches[sub["vendor_id"]] = Match(vendor_id=sub["vendor_id"], subscription_id=sub["id"])
-    choices = vendor_selectors.audience_choices(intent_id=intent.pk)
-    if not choices and not intent.has_audience_limits:
+    if not intent.has_audience_limits:
         return list(matches.values())
+    choices = vendor_selectors.audience_choices(intent_id=intent.pk) if intent.audience_named else {}
     return apply_audience(intent, keys, matches, eligible, choices=choices, blocked=blocked)
 
 

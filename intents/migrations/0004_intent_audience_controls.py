@@ -16,6 +16,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='intent',
+            name='audience_named',
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddField(
+            model_name='intent',
             name='audience_include_new',
             field=models.BooleanField(default=True),
         ),

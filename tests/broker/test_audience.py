@@ -62,7 +62,9 @@ def controls(intent, **fields):
 
 
 def choose(intent, vendor, kind):
+    """She names a vendor for the request (as ``publish_with_audience`` records it)."""
     AudienceChoice.objects.create(intent=intent, vendor=vendor, kind=kind)
+    controls(intent, audience_named=True)
 
 
 def reached(intent) -> set[int]:

@@ -182,6 +182,7 @@ def check(category_tree, region_tree, statuses, subscriptions, blocked, data, co
             intent.audience_max = controls["max"]
             intent.audience_min_rating = Decimal(controls["min_rating"]) if controls["min_rating"] else None
             intent.audience_include_new = controls["include_new"]
+            intent.audience_named = any(controls["choices"])
             intent.save()
             past = IntentFactory(customer=UserFactory(), category=categories[0], region=regions[0])
             for vendor, kind, scores in zip(vendors, controls["choices"], controls["ratings"], strict=True):

@@ -188,6 +188,7 @@ def cast(customer, categories, regions, history):
     Delivery.objects.create(intent=intent, vendor=quiet)
     Bid.objects.create(intent=intent, vendor=friendly, amount=Decimal("3950"), currency="GBP")
     AudienceChoice.objects.create(intent=intent, vendor=friendly, kind="invite")
+    Intent.objects.filter(pk=intent.pk).update(audience_named=True)
     return intent
 
 

@@ -79,9 +79,7 @@ def test_she_chooses_who_hears_her_and_sees_who_got_it(browser, live_server, cat
     pass_intent(vendor=dealers["Yaris World"], intent_id=intent.pk, reason="price")
     mark_seen(vendor=dealers["Friendly Motors"], intent_id=intent.pk)
     offer(dealers["Friendly Motors"], intent, "3800", year=2007, trim="T3")
-    expect(who.locator("tr", has_text="Yaris World")).to_contain_text(
-        "Passed: cannot meet the budget", timeout=15_000
-    )
+    expect(who.locator("tr", has_text="Yaris World")).to_contain_text("Passed: cannot meet the budget", timeout=15_000)
     expect(page.locator(".audience-status tr", has_text="Friendly Motors")).to_contain_text(
         "Made an offer", timeout=15_000
     )
