@@ -24,7 +24,7 @@ from reputation.models import Rating
 from reputation.selectors import customer_deal_ratings
 from vendors.events import scrub_events
 from vendors.relationships import identities_shared_by, vendors_blocked_by
-from vendors.selectors import bids_received, customer_messages
+from vendors.selectors import audience_named_by, bids_received, customer_messages
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -42,6 +42,7 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
     bids = [bid for bid in bids_received(customer=customer) if str(bid.intent_id) not in sealed]
     messages = customer_messages(customer=customer)
     ratings = customer_deal_ratings(customer=customer)
+    named = audience_named_by(customer=customer)
     return {
         "exported_at": timezone.now().isoformat(),
         "account": {
@@ -65,6 +66,12 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
                 "sealed_until": _iso(i.sealed_until),
                 "close_reason": i.close_reason,
                 "revision": i.revision,
+                "audience": {
+                    "max_vendors": i.audience_max,
+                    "min_rating": str(i.audience_min_rating) if i.audience_min_rating is not None else None,
+                    "include_new_vendors": i.audience_include_new,
+                    **named.get(i.pk, {"invited": [], "excluded": []}),
+                },
                 "created_at": _iso(i.created_at),
                 "expires_at": _iso(i.expires_at),
                 "closed_at": _iso(i.closed_at),

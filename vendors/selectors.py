@@ -222,6 +222,17 @@ def audience_choices(*, intent_id: UUID | str) -> dict[int, str]:
     return dict(AudienceChoice.objects.filter(intent_id=intent_id).values_list("vendor_id", "kind"))
 
 
+def audience_named_by(*, customer: User) -> dict[UUID, dict[str, list[str]]]:
+    """The vendors she named for each of her requests, by request id: ``invited`` and
+    ``excluded`` vendor names (her export)."""
+    named: dict[UUID, dict[str, list[str]]] = {}
+    rows = AudienceChoice.objects.filter(intent__customer=customer).order_by("vendor__name")
+    for intent_id, kind, name in rows.values_list("intent_id", "kind", "vendor__name"):
+        entry = named.setdefault(intent_id, {"invited": [], "excluded": []})
+        entry["invited" if kind == AudienceChoice.Kind.INVITE else "excluded"].append(name)
+    return named
+
+
 def history_vendor_ids(*, customer_id: int) -> set[int]:
     """Every vendor she has dealt with: one her requests reached, one that bid on them, one she
     exchanged messages with."""
