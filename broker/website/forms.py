@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -277,8 +277,8 @@ class AudienceForm(AccessibleForm):
     def audience_fields(self):
         return [self[name] for name in ("audience_max", "audience_min_rating", "audience_new")]
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
         both = set(cleaned.get("invite") or []) & set(cleaned.get("exclude") or [])
         if both:
             self.add_error("exclude", "A vendor cannot be both invited and left out.")
