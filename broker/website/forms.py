@@ -225,8 +225,8 @@ class AudienceForm(AccessibleForm):
         max_value=5,
         max_digits=3,
         decimal_places=1,
-        label="Lowest rating a vendor may have (stars)",
-        help_text="From 1.0 to 5.0, the mean of its customers' ratings. Leave it empty to allow any rating.",
+        label="Lowest rating (stars)",
+        help_text="A vendor's mean rating from its customers, from 1.0 to 5.0. Leave it empty to allow any rating.",
         error_messages={
             "invalid": "Enter a number of stars such as 4 or 4.5.",
             "min_value": "Choose at least 1 star.",

@@ -279,7 +279,7 @@ def test_amendment_respects_her_controls(customer, past, categories, regions, dj
     assert set(current.values_list("vendor_id", flat=True)) == {second.pk, third.pk}
     intent.refresh_from_db()
     assert intent.revision == 2
-    # Without the maximum, every matching vendor but the excluded one.
+    # She invites the vendor she had left out and allows one vendor: the invited one alone.
     with django_capture_on_commit_callbacks(execute=True):
         amend_with_audience(
             customer=customer,
@@ -354,3 +354,33 @@ def test_her_history_holds_vendors_delivered_to_bid_or_messaged(customer, catego
     Message.objects.create(intent=mine, vendor=messaged, sender="vendor", body="Hello")
     Delivery.objects.create(intent=theirs, vendor=other)
     assert history_vendor_ids(customer_id=customer.pk) == {delivered.pk, bid.pk, messaged.pk}
+
+
+def test_vendors_learn_nothing_of_her_controls(
+    customer, past, categories, regions, make_vendor_client, django_capture_on_commit_callbacks
+):
+    invited = dealer(categories, regions, region="FR", name="Invited Motors")
+    matched = dealer(categories, regions, name="Matched Cars")
+    left_out = dealer(categories, regions, name="Left Out Autos")
+    for vendor in (invited, left_out):
+        Delivery.objects.create(intent=past, vendor=vendor)
+    with django_capture_on_commit_callbacks(execute=True):
+        intent = publish_with_audience(
+            customer=customer,
+            invite=[invited.pk],
+            exclude=[left_out.pk],
+            audience_max=3,
+            audience_min_rating=Decimal("4.5"),
+            **request_fields(categories, regions),
+        )
+    views = {}
+    for vendor in (invited, matched):
+        response = make_vendor_client(vendor).get(f"/api/v1/intents/{intent.pk}/")
+        assert response.status_code == 200
+        views[vendor.name] = response.json()
+    assert set(views["Invited Motors"]) == set(views["Matched Cars"])  # the same view, invited or matched
+    for view in views.values():
+        text = str(view)
+        for secret in ("Invited Motors", "Matched Cars", "Left Out Autos", "audience", "invite", "exclude"):
+            assert secret not in text
+    assert make_vendor_client(left_out).get(f"/api/v1/intents/{intent.pk}/").status_code == 404

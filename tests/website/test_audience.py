@@ -57,7 +57,7 @@ def test_the_form_says_who_hears_the_request(signed_in, categories, history):
     response = signed_in.get(new_url(categories))
     content = response.content.decode()
     assert "<legend>Who hears this request</legend>" in content
-    for label in ("Reach at most this many vendors", "Lowest rating a vendor may have (stars)", "New vendors"):
+    for label in ("Reach at most this many vendors", "Lowest rating (stars)", "New vendors"):
         assert label in content
     assert "Invite vendors you have dealt with" in content and "Leave out vendors" in content
     assert "Friendly Motors" in content and "Pushy Cars" in content

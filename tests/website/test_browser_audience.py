@@ -54,7 +54,7 @@ def test_she_chooses_who_hears_her_and_sees_who_got_it(browser, live_server, cat
     expect(page.locator(".has-error").filter(has_text="Choose from 1 to 500 vendors")).to_be_visible()
     assert not Intent.objects.filter(title__startswith="Toyota").exists()
     page.get_by_label("Reach at most this many vendors").fill("2")
-    page.get_by_label("Lowest rating a vendor may have (stars)").fill("4")
+    page.get_by_label("Lowest rating (stars)").fill("4")
     leave_out = page.get_by_role("group", name="Leave out vendors")
     leave_out.get_by_label("Pushy Cars").check()
     assert serious_violations(page) == []
