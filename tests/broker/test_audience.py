@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from broker.pipeline.audience import amend_with_audience, publish_with_audience
@@ -71,6 +73,24 @@ def reached(intent) -> set[int]:
     found = {m.vendor_id for m in match_intent(intent)}
     assert found == reference_match(intent)
     return found
+
+
+def test_a_request_without_controls_reads_nothing_more(yaris, categories, regions):
+    for _ in range(3):
+        dealer(categories, regions)
+    with CaptureQueriesContext(connection) as plain:
+        match_intent(yaris)
+    tables = " ".join(query["sql"] for query in plain.captured_queries)
+    assert "vendors_audiencechoice" not in tables and "reputation_rating" not in tables
+    # With controls, every one of them is read in bulk: the count does not grow with the vendors.
+    controls(yaris, audience_max=2, audience_min_rating=Decimal("4"))
+    with CaptureQueriesContext(connection) as few:
+        match_intent(yaris)
+    for _ in range(10):
+        dealer(categories, regions)
+    with CaptureQueriesContext(connection) as many:
+        assert len(match_intent(yaris)) == 2
+    assert len(many.captured_queries) == len(few.captured_queries)
 
 
 # The maximum ---------------------------------------------------------------------------------
