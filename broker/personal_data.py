@@ -32,6 +32,7 @@ from reputation.services import refresh_scores
 from vendors.events import scrub_events
 from vendors.relationships import blocks_of, identities_shared_by, notes_of, pseudonyms_of
 from vendors.selectors import (
+    audience_named_by,
     bids_received,
     customer_bid_photos,
     customer_bid_revisions,
@@ -68,6 +69,7 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
     ratings = customer_deal_ratings(customer=customer)
     email_choices_now = email_choices(customer=customer)
     chosen = {p.kind for p in notification_preferences_of(customer=customer)}
+    named = audience_named_by(customer=customer)
     return {
         "schema_version": SCHEMA_VERSION,
         "exported_at": timezone.now().isoformat(),
@@ -101,6 +103,12 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
                 "close_reason": i.close_reason,
                 "removal_reason": i.removal_reason,
                 "revision": i.revision,
+                "audience": {
+                    "max_vendors": i.audience_max,
+                    "min_rating": str(i.audience_min_rating) if i.audience_min_rating is not None else None,
+                    "include_new_vendors": i.audience_include_new,
+                    **named.get(i.pk, {"invited": [], "excluded": []}),
+                },
                 "created_at": _iso(i.created_at),
                 "updated_at": _iso(i.updated_at),
                 "expires_at": _iso(i.expires_at),

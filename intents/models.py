@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -136,6 +137,12 @@ class Region(models.Model):
         return f"{self.name} ({self.code})"
 
 
+# Her audience controls (``Intent.audience_max``, ``audience_min_rating``): the bounds the form,
+# ``clean_intent`` and the database agree on. See docs/matching.md.
+AUDIENCE_MAX_VENDORS = 500
+MIN_STARS = Decimal("1.0")
+MAX_STARS = Decimal("5.0")
+
 # The longest a request's details may be (the form, ``clean_intent`` and the database say so):
 # the text is stemmed for matching, so a request of any length would be a way to slow it down.
 MAX_DETAILS = 5000
@@ -190,6 +197,24 @@ class Intent(models.Model):
     sealed_until = models.DateTimeField(null=True, blank=True)
     # Counts her amendments; events about an amended request name the revision.
     revision = models.PositiveIntegerField(default=1)
+    # Who hears her (applied by the matcher after its own rules; docs/matching.md): the most
+    # vendors it may reach (the best by fit and reputation), the least a rated vendor's mean
+    # rating may be, and whether vendors with too few ratings to judge ("new") may hear it. The
+    # vendors she invites or excludes by name are ``vendors.AudienceChoice`` rows.
+    audience_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(AUDIENCE_MAX_VENDORS)]
+    )
+    audience_min_rating = models.DecimalField(
+        max_digits=2,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_STARS), MaxValueValidator(MAX_STARS)],
+    )
+    audience_include_new = models.BooleanField(default=True)
+    # Whether she named vendors (``vendors.AudienceChoice``): the matcher reads them only then, so
+    # a request without any costs it no query.
+    audience_named = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -197,7 +222,16 @@ class Intent(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("details"), MAX_DETAILS), name="intent_details_max_length"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(audience_max__isnull=True) | Q(audience_max__gte=1, audience_max__lte=AUDIENCE_MAX_VENDORS),
+                name="intent_audience_max_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(audience_min_rating__isnull=True)
+                | Q(audience_min_rating__gte=MIN_STARS, audience_min_rating__lte=MAX_STARS),
+                name="intent_audience_min_rating_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,6 +240,16 @@ class Intent(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def has_audience_limits(self) -> bool:
+        """Whether she narrowed who hears it: by number, by reputation, or by naming vendors."""
+        return (
+            self.audience_max is not None
+            or self.audience_min_rating is not None
+            or not self.audience_include_new
+            or self.audience_named
+        )
 
     def is_sealed(self, now: datetime | None = None) -> bool:
         """Whether offers are still hidden from everyone (a sealed request before its deadline)."""

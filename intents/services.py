@@ -17,7 +17,7 @@ from broker.core.errors import IntentClosed, NotFound, prefixed_errors
 from broker.core.money import clean_currency
 from broker.core.outbox import record_event
 from intents.attributes import clean_attributes
-from intents.models import MAX_DETAILS, Category, Intent, Region
+from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, MAX_STARS, MIN_STARS, Category, Intent, Region
 from intents.taxonomy import category_schema
 from intents.terms import clean_terms
 
@@ -30,6 +30,43 @@ INTENT_AMENDED = "intent.amended"
 MAX_LIFETIME = timedelta(days=180)
 MIN_SEALED = timedelta(hours=1)
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
+
+
+def clean_audience(
+    *, audience_max: Any, audience_min_rating: Any, audience_include_new: Any, audience_named: Any = False
+) -> dict[str, Any]:
+    """Her audience controls: the most vendors (1 to 500, or none), the least mean rating (1.0 to
+    5.0 stars, or none) and whether new vendors may hear her. One ``ValidationError`` keyed by
+    field."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {
+        "audience_include_new": audience_include_new is not False,
+        "audience_named": audience_named is True,
+    }
+    if audience_max in (None, ""):
+        cleaned["audience_max"] = None
+    elif isinstance(audience_max, bool) or not isinstance(audience_max, int):
+        errors["audience_max"] = "Enter a whole number of vendors."
+    elif not 1 <= audience_max <= AUDIENCE_MAX_VENDORS:
+        errors["audience_max"] = f"Choose between 1 and {AUDIENCE_MAX_VENDORS} vendors, or leave it empty for no limit."
+    else:
+        cleaned["audience_max"] = audience_max
+    if audience_min_rating in (None, ""):
+        cleaned["audience_min_rating"] = None
+    else:
+        try:
+            stars = Decimal(str(audience_min_rating))
+        except ArithmeticError:
+            stars = None
+        if stars is None or not stars.is_finite():
+            errors["audience_min_rating"] = "Enter a number of stars such as 4 or 4.5."
+        elif not MIN_STARS <= stars <= MAX_STARS or stars != stars.quantize(Decimal("0.1")):
+            errors["audience_min_rating"] = "Choose from 1.0 to 5.0 stars, in steps of 0.1."
+        else:
+            cleaned["audience_min_rating"] = stars
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 def clean_intent(
@@ -121,24 +158,46 @@ def publish_intent(
     language: str = "en",
     format: str = Intent.Format.OPEN,
     sealed_until: datetime | None = None,
+    audience_max: int | None = None,
+    audience_min_rating: Decimal | None = None,
+    audience_include_new: bool = True,
+    audience_named: bool = False,
 ) -> Intent:
     """Save the intent and its ``intent.published`` outbox event in one transaction; the
     pipeline casts it to matching vendors after commit. ``format`` is open (vendors see how many
-    offers there are and the best price) or sealed (nobody sees any until ``sealed_until``)."""
-    cleaned = clean_intent(
-        title=title,
-        category=category,
-        region=region,
-        attributes=attributes,
-        budget_max=budget_max,
-        currency=currency,
-        terms=terms,
-        expires_at=expires_at,
-        details=details,
-        language=language,
-        format=format,
-        sealed_until=sealed_until,
-    )
+    offers there are and the best price) or sealed (nobody sees any until ``sealed_until``).
+    The ``audience_*`` controls narrow who hears it (docs/matching.md); the vendors she invites
+    or excludes by name are written in the same transaction by
+    ``broker.pipeline.audience.publish_with_audience``."""
+    errors: dict[str, Any] = {}
+    try:
+        audience = clean_audience(
+            audience_max=audience_max,
+            audience_min_rating=audience_min_rating,
+            audience_include_new=audience_include_new,
+            audience_named=audience_named,
+        )
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        cleaned = clean_intent(
+            title=title,
+            category=category,
+            region=region,
+            attributes=attributes,
+            budget_max=budget_max,
+            currency=currency,
+            terms=terms,
+            expires_at=expires_at,
+            details=details,
+            language=language,
+            format=format,
+            sealed_until=sealed_until,
+        )
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
     assert category is not None and region is not None  # clean_intent refuses a missing one
     intent = Intent.objects.create(
         customer=customer,
@@ -149,6 +208,7 @@ def publish_intent(
         budget_max=budget_max,
         language=language or "en",
         **cleaned,
+        **audience,
     )
     record_event(INTENT_PUBLISHED, {"intent_id": str(intent.pk)})
     return intent
@@ -179,8 +239,10 @@ def amend_intent(
     details: str,
     attributes: Any,
     budget_max: Decimal | None,
+    audience: dict[str, Any] | None = None,
 ) -> Intent:
-    """She changes an open request's details, attributes or budget. The change is recorded with
+    """She changes an open request's details, attributes or budget, and (``audience``: the
+    ``audience_*`` controls of ``publish_intent``) who hears it. The change is recorded with
     a new revision and ``intent.amended`` in the outbox: the pipeline matches it again, tells the
     vendors that still match (``intent.updated``), reaches newly matching ones and withdraws it
     from those that no longer match."""
@@ -189,23 +251,44 @@ def amend_intent(
         raise NotFound("No such request.")
     if not intent.is_open:
         raise IntentClosed(f"This request is {intent.get_status_display().lower()}; it can no longer change.")
-    cleaned = clean_intent(
-        title=intent.title,
-        category=intent.category,
-        region=intent.region,
-        attributes=attributes,
-        budget_max=budget_max,
-        currency=intent.currency or "",
-        terms=intent.terms,
-        expires_at=intent.expires_at,
-        details=details,
-        language=intent.language,  # the format and its deadline do not change
-    )
+    errors: dict[str, Any] = {}
+    cleaned_audience: dict[str, Any] = {}
+    if audience is not None:
+        try:
+            cleaned_audience = clean_audience(
+                audience_max=audience.get("audience_max"),
+                audience_min_rating=audience.get("audience_min_rating"),
+                audience_include_new=audience.get("audience_include_new", True),
+                audience_named=audience.get("audience_named", False),
+            )
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    try:
+        cleaned = clean_intent(
+            title=intent.title,
+            category=intent.category,
+            region=intent.region,
+            attributes=attributes,
+            budget_max=budget_max,
+            currency=intent.currency or "",
+            terms=intent.terms,
+            expires_at=intent.expires_at,
+            details=details,
+            language=intent.language,  # the format and its deadline do not change
+        )
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    for field, value in cleaned_audience.items():
+        setattr(intent, field, value)
     intent.details = (details or "").strip()
     intent.attributes = cleaned["attributes"]
     intent.budget_max = budget_max
     intent.currency = cleaned["currency"] or intent.currency
     intent.revision += 1
-    intent.save(update_fields=["details", "attributes", "budget_max", "currency", "revision", "updated_at"])
+    intent.save(
+        update_fields=["details", "attributes", "budget_max", "currency", "revision", "updated_at", *cleaned_audience]
+    )
     record_event(INTENT_AMENDED, {"intent_id": str(intent.pk), "revision": intent.revision})
     return intent

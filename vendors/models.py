@@ -143,6 +143,27 @@ class Delivery(models.Model):
         return f"{self.intent_id} → {self.vendor_id}"
 
 
+class AudienceChoice(models.Model):
+    """A vendor she named for one request: invited (it hears the request even outside its
+    subscriptions, if it serves the category) or excluded (it never hears it). Private to her:
+    no vendor is told who else was invited or excluded. See docs/matching.md."""
+
+    class Kind(models.TextChoices):
+        INVITE = "invite", "Invited"
+        EXCLUDE = "exclude", "Excluded"
+
+    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="audience_choices")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["intent", "vendor"], name="audience_choice_once_per_vendor")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.vendor_id} for {self.intent_id}"
+
+
 class Pseudonym(models.Model):
     """The handle one vendor knows a customer by: stable for that vendor, different for every
     other vendor, and not derived from anything about the customer."""

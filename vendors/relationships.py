@@ -16,9 +16,11 @@ from django.utils import timezone
 
 from broker.core.bulk import filter_by_ids, insert_ignoring_conflicts
 from broker.core.errors import IntentClosed, NotFound
+from intents.models import Intent
 from intents.selectors import customer_intent
 from vendors.events import replace_vendor_event
-from vendors.models import Bid, Block, IdentityReveal, Pseudonym, Vendor, VendorEvent, VendorNote
+from vendors.models import AudienceChoice, Bid, Block, IdentityReveal, Pseudonym, Vendor, VendorEvent, VendorNote
+from vendors.selectors import history_vendor_ids
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -203,3 +205,38 @@ def reveal_identity(*, customer: User, intent_id: UUID | str, name: str, email: 
         data={"intent": str(intent.pk), "customer": handle, **reveal.shared()},
     )
     return reveal
+
+
+def clean_audience_choices(*, customer_id: int, invite: Iterable[int], exclude: Iterable[int]) -> dict[int, str]:
+    """The vendors she names for a request, by vendor id (``invite`` or ``exclude``): each must
+    be an approved vendor of her history (``vendors.selectors.history_vendor_ids``), and none
+    both invited and excluded. One ``ValidationError`` keyed ``invite`` / ``exclude``."""
+    invite, exclude = list(dict.fromkeys(invite)), list(dict.fromkeys(exclude))
+    history = history_vendor_ids(customer_id=customer_id)
+    approved = set(
+        Vendor.objects.filter(pk__in=[*invite, *exclude], status=Vendor.Status.APPROVED).values_list("pk", flat=True)
+    )
+    known = history & approved
+    errors: dict[str, str] = {}
+    if any(vendor_id not in known for vendor_id in invite):
+        errors["invite"] = "You can invite only vendors you have dealt with: choose from the list."
+    if any(vendor_id not in known for vendor_id in exclude):
+        errors["exclude"] = "Choose the vendors to leave out from the list."
+    elif set(invite) & set(exclude):
+        errors["exclude"] = "A vendor cannot be both invited and left out."
+    if errors:
+        raise ValidationError(errors)
+    return {**dict.fromkeys(invite, AudienceChoice.Kind.INVITE), **dict.fromkeys(exclude, AudienceChoice.Kind.EXCLUDE)}
+
+
+def set_audience_choices(*, intent: Intent, choices: dict[int, str]) -> None:
+    """Replace the vendors she invited to or excluded from ``intent`` with ``choices`` (from
+    ``clean_audience_choices``). The caller publishes or amends the intent in the same
+    transaction, so the matcher, after commit, reads them together."""
+    AudienceChoice.objects.filter(intent=intent).exclude(vendor_id__in=list(choices)).delete()
+    current = dict(AudienceChoice.objects.filter(intent=intent).values_list("vendor_id", "kind"))
+    for vendor_id, kind in choices.items():
+        if vendor_id not in current:
+            AudienceChoice.objects.create(intent=intent, vendor_id=vendor_id, kind=kind)
+        elif current[vendor_id] != kind:
+            AudienceChoice.objects.filter(intent=intent, vendor_id=vendor_id).update(kind=kind)

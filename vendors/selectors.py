@@ -15,6 +15,7 @@ from django.db.models.functions import Cast
 from broker.core.errors import NotFound
 from intents.models import Category, Intent
 from vendors.models import (
+    AudienceChoice,
     Bid,
     BidCounter,
     BidPhoto,
@@ -149,9 +150,7 @@ def candidate_subscriptions(
     the intent's keys, as rows of ``CANDIDATE_FIELDS`` with the JSON columns as text: most are
     empty, and a popular intent has thousands of candidates, for which the JSON decoder would be
     the slowest part. See ``broker.pipeline.matching``."""
-    region_overlap = Q(region_lft__gte=region_lft, region_lft__lte=region_rgt)
-    if region_ancestor_lfts:
-        region_overlap |= Q(region_lft__in=region_ancestor_lfts)
+    region_overlap = _region_overlap(region_lft, region_rgt, region_ancestor_lfts)
     listed = SubscriptionKey.objects.filter(region_overlap, category_id__in=category_ids, stem__in=[*stems, ""]).values(
         "subscription_id"
     )
@@ -170,6 +169,130 @@ def candidate_subscriptions(
             "daily_cap",
         )
     )
+
+
+def _region_overlap(region_lft: int, region_rgt: int, region_ancestor_lfts: Sequence[int]) -> Q:
+    overlap = Q(region_lft__gte=region_lft, region_lft__lte=region_rgt)
+    if region_ancestor_lfts:
+        overlap |= Q(region_lft__in=region_ancestor_lfts)
+    return overlap
+
+
+def subscription_coverage(
+    *,
+    subscription_ids: Sequence[UUID],
+    category_ids: Sequence[int],
+    region_lft: int,
+    region_rgt: int,
+    region_ancestor_lfts: Sequence[int],
+) -> list[tuple[UUID, int, int]]:
+    """(subscription id, category id, region lft) for each of the intent's categories and
+    regions these subscriptions cover, from the index: what the matcher's fit is made of."""
+    if not subscription_ids:
+        return []
+    keys = SubscriptionKey.objects.filter(
+        _region_overlap(region_lft, region_rgt, region_ancestor_lfts),
+        subscription_id__in=list(subscription_ids),
+        category_id__in=list(category_ids),
+    )
+    return list(keys.values_list("subscription_id", "category_id", "region_lft").distinct())
+
+
+def serving_subscriptions(*, vendor_ids: Iterable[int], category_ids: Sequence[int]) -> dict[int, UUID]:
+    """For each of these vendors that serves the category (is approved and has an active
+    subscription to it or to an ancestor: ``category_ids``), its oldest such subscription."""
+    vendor_ids = set(vendor_ids)
+    if not vendor_ids:
+        return {}
+    rows = (
+        Subscription.objects.filter(
+            vendor_id__in=vendor_ids,
+            active=True,
+            vendor__status=Vendor.Status.APPROVED,
+            categories__in=list(category_ids),
+        )
+        .order_by("vendor_id", "created_at", "id")
+        .values_list("vendor_id", "id")
+    )
+    serving: dict[int, UUID] = {}
+    for vendor_id, subscription_id in rows:
+        serving.setdefault(vendor_id, subscription_id)
+    return serving
+
+
+# Who hears her -----------------------------------------------------------------------------
+
+
+def audience_choices(*, intent_id: UUID | str) -> dict[int, str]:
+    """The vendors she named for this request, by vendor id: ``invite`` or ``exclude``."""
+    return dict(AudienceChoice.objects.filter(intent_id=intent_id).values_list("vendor_id", "kind"))
+
+
+def audience_named_by(*, customer: User) -> dict[UUID, dict[str, list[str]]]:
+    """The vendors she named for each of her requests, by request id: ``invited`` and
+    ``excluded`` vendor names (her export)."""
+    named: dict[UUID, dict[str, list[str]]] = {}
+    rows = AudienceChoice.objects.filter(intent__customer=customer).order_by("vendor__name")
+    for intent_id, kind, name in rows.values_list("intent_id", "kind", "vendor__name"):
+        entry = named.setdefault(intent_id, {"invited": [], "excluded": []})
+        entry["invited" if kind == AudienceChoice.Kind.INVITE else "excluded"].append(name)
+    return named
+
+
+def history_vendor_ids(*, customer_id: int) -> set[int]:
+    """Every vendor she has dealt with: one her requests reached, one that bid on them, one she
+    exchanged messages with."""
+    mine = Intent.objects.filter(customer_id=customer_id).values("pk")
+    delivered = Delivery.objects.filter(intent_id__in=mine).values_list("vendor_id", flat=True)
+    bid = Bid.objects.filter(intent_id__in=mine).values_list("vendor_id", flat=True)
+    messaged = Message.objects.filter(intent_id__in=mine).values_list("vendor_id", flat=True)
+    return set(delivered.union(bid, messaged))
+
+
+def history_vendors(*, customer: User) -> list[Vendor]:
+    """The approved vendors of her history (``history_vendor_ids``), by name: the ones she may
+    invite to, or exclude from, a new request."""
+    return list(
+        Vendor.objects.filter(
+            pk__in=history_vendor_ids(customer_id=customer.pk), status=Vendor.Status.APPROVED
+        ).order_by("name", "pk")
+    )
+
+
+def audience_of(*, intent: Intent) -> list[dict[str, Any]]:
+    """Who her request reached and what each did with it, for her eyes only: per vendor (by
+    name) whether it still has it, opened it, passed (with the reason's label) or offered, and
+    whether she invited it. Vendors that had it and lost it after an amendment are listed too."""
+    offered = dict(
+        Bid.objects.filter(intent=intent)
+        .exclude(status=Bid.Status.WITHDRAWN)
+        .values("vendor_id")
+        .annotate(n=Count("id"))
+        .values_list("vendor_id", "n")
+    )
+    invited = {
+        vendor_id
+        for vendor_id, kind in audience_choices(intent_id=intent.pk).items()
+        if kind == AudienceChoice.Kind.INVITE
+    }
+    labels = dict(Delivery.PassReason.choices)
+    rows = []
+    for delivery in (
+        Delivery.objects.filter(intent=intent).select_related("vendor").order_by("vendor__name", "vendor_id")
+    ):
+        rows.append(
+            {
+                "vendor": delivery.vendor,
+                "delivered_at": delivery.created_at,
+                "withdrawn": delivery.withdrawn_at is not None,
+                "seen_at": delivery.seen_at,
+                "passed_at": delivery.passed_at,
+                "pass_reason": labels.get(delivery.pass_reason, "no reason given") if delivery.passed_at else "",
+                "offered": offered.get(delivery.vendor_id, 0) > 0,
+                "invited": delivery.vendor_id in invited,
+            }
+        )
+    return rows
 
 
 # Bids --------------------------------------------------------------------------------------

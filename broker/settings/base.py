@@ -279,6 +279,9 @@ INTENTCAST = {
         "RING_NEW_ACCOUNT_DAYS": env.float("REPUTATION_RING_NEW_ACCOUNT_DAYS", default=30.0),
         "RING_MIN_SCORE": env.int("REPUTATION_RING_MIN_SCORE", default=5),
     },
+    # A vendor with fewer visible ratings than this is "new": its mean is not yet a judgement, so
+    # a request's minimum rating does not apply to it; she chooses whether new vendors hear her.
+    "NEW_VENDOR_MIN_RATINGS": env.int("NEW_VENDOR_MIN_RATINGS", default=3),
 }
 
 LOGGING = {

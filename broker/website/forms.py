@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from broker.core.language import DEFAULT_LANGUAGE, DETECT, REQUEST_LANGUAGES, detect_language
 from broker.core.money import currency_choices
 from intents.attributes import bounds_text, enum_choices, resolve_unit
-from intents.models import MAX_DETAILS, Category, Intent, Notification, Region
+from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, Category, Intent, Notification, Region
 from intents.taxonomy import category_choices, category_schema
 from intents.terms import DEFAULT_TERMS, RETENTION_CHOICES
+from vendors.models import Vendor
 
 ATTRIBUTE_PREFIX = "attr_"
 UNSPECIFIED = ""
@@ -184,11 +186,122 @@ class AttributesForm(AccessibleForm):
                 field = "expires_on"
             elif key == "terms":
                 field = "delete_data_after_days"
+            elif key == "audience_include_new":
+                field = "audience_new"
             else:
                 field = key
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
         self.mark_errors()
+
+
+INCLUDE_NEW, LEAVE_OUT_NEW = "include", "leave_out"
+
+
+class AudienceForm(AccessibleForm):
+    """Who hears her request (docs/matching.md): the most vendors, the least rating, new vendors,
+    and the vendors of her history she invites or leaves out. The service checks them again."""
+
+    audience_max = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=AUDIENCE_MAX_VENDORS,
+        label="Reach at most this many vendors",
+        help_text=(
+            f"From 1 to {AUDIENCE_MAX_VENDORS}. Leave it empty to reach every vendor that matches. "
+            "With a limit, the vendors you invite come first, then those whose interests fit your request "
+            "most closely and the best rated; the others are not told about it."
+        ),
+        error_messages={
+            "invalid": "Enter a whole number of vendors, such as 5.",
+            "min_value": f"Choose from 1 to {AUDIENCE_MAX_VENDORS} vendors, or leave it empty for no limit.",
+            "max_value": f"Choose from 1 to {AUDIENCE_MAX_VENDORS} vendors, or leave it empty for no limit.",
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": AUDIENCE_MAX_VENDORS}),
+    )
+    audience_min_rating = forms.DecimalField(
+        required=False,
+        min_value=1,
+        max_value=5,
+        max_digits=3,
+        decimal_places=1,
+        label="Lowest rating (stars)",
+        help_text="A vendor's mean rating from its customers, from 1.0 to 5.0. Leave it empty to allow any rating.",
+        error_messages={
+            "invalid": "Enter a number of stars such as 4 or 4.5.",
+            "min_value": "Choose at least 1 star.",
+            "max_value": "Choose at most 5 stars.",
+            "max_decimal_places": "Use at most one decimal, such as 4.5.",
+            "max_digits": "Enter a number of stars such as 4 or 4.5.",
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "min": 1, "max": 5, "step": "0.1"}),
+    )
+    audience_new = forms.ChoiceField(
+        required=False,  # a form posted without it: new vendors included, as shown
+        label="New vendors",
+        choices=[(INCLUDE_NEW, "May hear it"), (LEAVE_OUT_NEW, "Leave them out")],
+        initial=INCLUDE_NEW,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose whether new vendors may hear it."},
+    )
+    invite = forms.TypedMultipleChoiceField(
+        required=False,
+        coerce=int,
+        label="Invite vendors you have dealt with",
+        help_text=(
+            "They hear this request even if it is outside what they usually ask for, "
+            "as long as they sell in this category."
+        ),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "You can invite only vendors you have dealt with: choose from the list."},
+    )
+    exclude = forms.TypedMultipleChoiceField(
+        required=False,
+        coerce=int,
+        label="Leave out vendors",
+        help_text="They are not told about this request. No vendor learns who else was invited or left out.",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose the vendors to leave out from the list."},
+    )
+
+    def add_audience_fields(self, history: list[Vendor]) -> None:
+        """Offer the vendors of her history (``vendors.selectors.history_vendors``) by name."""
+        self.history = history
+        choices = [(vendor.pk, vendor.name) for vendor in history]
+        cast(forms.ChoiceField, self.fields["invite"]).choices = choices
+        cast(forms.ChoiceField, self.fields["exclude"]).choices = choices
+        self.fields[
+            "audience_new"
+        ].label = f"New vendors (fewer than {settings.INTENTCAST['NEW_VENDOR_MIN_RATINGS']} rated deals)"
+
+    def audience_fields(self):
+        return [self[name] for name in ("audience_max", "audience_min_rating", "audience_new")]
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        both = set(cleaned.get("invite") or []) & set(cleaned.get("exclude") or [])
+        if both:
+            self.add_error("exclude", "A vendor cannot be both invited and left out.")
+        return cleaned
+
+    def audience_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "audience_max": data.get("audience_max"),
+            "audience_min_rating": data.get("audience_min_rating"),
+            "audience_include_new": data.get("audience_new") != LEAVE_OUT_NEW,
+            "invite": data.get("invite") or [],
+            "exclude": data.get("exclude") or [],
+        }
+
+    def audience_initial(self, intent: Intent, choices: dict[int, str]) -> dict:
+        return {
+            "audience_max": intent.audience_max,
+            "audience_min_rating": intent.audience_min_rating,
+            "audience_new": INCLUDE_NEW if intent.audience_include_new else LEAVE_OUT_NEW,
+            "invite": [v for v, kind in choices.items() if kind == "invite"],
+            "exclude": [v for v, kind in choices.items() if kind == "exclude"],
+        }
 
 
 def attribute_initial(definition: dict, value: object) -> object:
@@ -198,7 +311,7 @@ def attribute_initial(definition: dict, value: object) -> object:
     return value
 
 
-class IntentForm(AttributesForm):
+class IntentForm(AttributesForm, AudienceForm):
     """Step two: the request itself. Attribute inputs are named ``attr_<name>``; the values are
     checked by ``intents.services.publish_intent`` against the schema, and its messages are put
     back next to the inputs."""
@@ -253,8 +366,17 @@ class IntentForm(AttributesForm):
         label="Vendors delete what they hold about me",
     )
 
-    def __init__(self, *args, category: Category, country: Region, language: str = DEFAULT_LANGUAGE, **kwargs):
+    def __init__(
+        self,
+        *args,
+        category: Category,
+        country: Region,
+        language: str = DEFAULT_LANGUAGE,
+        history: list[Vendor] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        self.add_audience_fields(history or [])
         self.category = category
         self.country = country
         self.fields["language"].initial = language
@@ -299,11 +421,13 @@ class IntentForm(AttributesForm):
                 "no_marketing": data.get("no_marketing", False),
                 "delete_data_after_days": data.get("delete_data_after_days"),
             },
+            **self.audience_arguments(),
         }
 
 
-class AmendForm(AttributesForm):
-    """She changes an open request: its details, its attributes, its budget (in its currency)."""
+class AmendForm(AttributesForm, AudienceForm):
+    """She changes an open request: its details, its attributes, its budget (in its currency),
+    and who hears it."""
 
     details = details_field()
     budget_max = forms.DecimalField(
@@ -315,11 +439,23 @@ class AmendForm(AttributesForm):
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
 
-    def __init__(self, *args, intent: Intent, **kwargs):
+    def __init__(
+        self,
+        *args,
+        intent: Intent,
+        history: list[Vendor] | None = None,
+        choices: dict[int, str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.intent = intent
         self.add_attribute_fields(intent.category, intent.region.code)
-        self.initial = {"details": intent.details, "budget_max": intent.budget_max}
+        self.add_audience_fields(history or [])
+        self.initial = {
+            "details": intent.details,
+            "budget_max": intent.budget_max,
+            **self.audience_initial(intent, choices or {}),
+        }
         for definition in self.schema:
             value = intent.attributes.get(definition["name"])
             if value is not None:
@@ -328,10 +464,14 @@ class AmendForm(AttributesForm):
             self.fields["budget_max"].label = f"Budget, at most ({intent.currency})"
 
     def amend_arguments(self) -> dict:
+        audience = self.audience_arguments()
         return {
             "details": self.cleaned_data.get("details", ""),
             "attributes": self.attribute_values(),
             "budget_max": self.cleaned_data.get("budget_max"),
+            "audience": {key: value for key, value in audience.items() if key.startswith("audience_")},
+            "invite": audience["invite"],
+            "exclude": audience["exclude"],
         }
 
 

@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 from broker import personal_data
 from broker.core.errors import DomainError, NotFound
 from broker.core.language import preferred_language
+from broker.pipeline.audience import amend_with_audience, publish_with_audience
 from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
 from broker.website.offers import SORT_LABELS, build_offers, matrix, sealed_notice, sort_offers
 from broker.website.personal_data_warning import check_request_text
-from intents import selectors, services
+from intents import selectors
 from intents.comparison import describe_attributes
 from intents.taxonomy import category_schema
 from intents.terms import describe_terms
@@ -48,15 +49,20 @@ def intent_list(request):
 
 @login_required
 def intent_new(request):
-    choose = ChooseForm(request.GET or None)
+    asked = set(request.GET) - {"invite"}  # ?invite=<vendor> alone comes from "My vendors"
+    choose = ChooseForm(request.GET if asked else None)
     if not choose.is_valid():
-        return render(request, "website/intent_choose.html", {"form": choose})
+        invite = [value for value in request.GET.getlist("invite") if value.isdigit()]
+        return render(request, "website/intent_choose.html", {"form": choose, "invite": invite})
     category, country = choose.cleaned_data["category"], choose.cleaned_data["country"]
+    history = vendor_selectors.history_vendors(customer=request.user)
     form = IntentForm(
         request.POST or None,
         category=category,
         country=country,
         language=preferred_language(request.headers.get("Accept-Language", "")),
+        history=history,
+        initial={"invite": _invited(request, history)},
     )
     warning = None
     if request.method == "POST" and form.is_valid():
@@ -71,14 +77,18 @@ def intent_new(request):
         )
         if check.redacted is not None:
             form = IntentForm(
-                check.redacted, category=category, country=country, language=form.fields["language"].initial
+                check.redacted,
+                category=category,
+                country=country,
+                language=form.fields["language"].initial,
+                history=history,
             )
             messages.info(request, "We removed the personal data. Check your request, then publish it.")
         elif check.warning is not None:
             warning = check.warning
         else:
             try:
-                intent = services.publish_intent(customer=request.user, **form.publish_arguments())
+                intent = publish_with_audience(customer=request.user, **form.publish_arguments())
             except ValidationError as error:
                 form.add_service_errors(error.message_dict)
             else:
@@ -91,6 +101,12 @@ def intent_new(request):
     )
 
 
+def _invited(request, history) -> list[int]:
+    """``?invite=<vendor id>`` (from "My vendors") pre-selects that vendor, if it is one of hers."""
+    wanted = set(request.GET.getlist("invite"))
+    return [vendor.pk for vendor in history if str(vendor.pk) in wanted]
+
+
 @login_required
 def intent_amend(request, pk):
     """She changes an open request; the pipeline matches it again."""
@@ -98,7 +114,9 @@ def intent_amend(request, pk):
     if not intent.is_open:
         messages.error(request, f"This request is {intent.get_status_display().lower()}; it can no longer change.")
         return redirect("intents:detail", pk=intent.pk)
-    form = AmendForm(request.POST or None, intent=intent)
+    history = vendor_selectors.history_vendors(customer=request.user)
+    choices = vendor_selectors.audience_choices(intent_id=intent.pk)
+    form = AmendForm(request.POST or None, intent=intent, history=history, choices=choices)
     warning = None
     if request.method == "POST" and form.is_valid():
         check = check_request_text(
@@ -108,13 +126,13 @@ def intent_amend(request, pk):
             customer=request.user,
         )
         if check.redacted is not None:
-            form = AmendForm(check.redacted, intent=intent)
+            form = AmendForm(check.redacted, intent=intent, history=history, choices=choices)
             messages.info(request, "We removed the personal data. Check the changes, then save them.")
         elif check.warning is not None:
             warning = check.warning
         else:
             try:
-                services.amend_intent(customer=request.user, intent_id=intent.pk, **form.amend_arguments())
+                amend_with_audience(customer=request.user, intent_id=intent.pk, **form.amend_arguments())
             except ValidationError as error:
                 form.add_service_errors(error.message_dict)
             except DomainError as error:
@@ -146,7 +164,19 @@ def _offers_context(request, intent) -> dict:
         "sealed": sealed,
         "reach": vendor_selectors.reach(intent_id=intent.pk),
         "pass_reasons": _pass_reasons(intent),
+        "audience_rows": vendor_selectors.audience_of(intent=intent),
+        "audience_limits": _audience_limits(intent),
     }
+
+
+def _audience_limits(intent) -> str:
+    """Her limits on who hears the request, in words ("" for none)."""
+    parts = []
+    if intent.audience_min_rating is not None:
+        parts.append(f"rated {intent.audience_min_rating:.1f} stars or more")
+    if not intent.audience_include_new:
+        parts.append("no new vendors")
+    return " and ".join(parts)
 
 
 def _pass_reasons(intent) -> list[tuple[str, int]]:

@@ -43,6 +43,7 @@ EXPORTED = {
     "intents.Notification": "notifications",
     "intents.NotificationPreference": "notification_preferences",
     "vendors.Delivery": "deliveries",
+    "vendors.AudienceChoice": "requests",  # requests[].audience.invited / excluded
     "vendors.Pseudonym": "pseudonyms",
     "vendors.Block": "blocks",
     "vendors.IdentityReveal": "identity_shared_with",
