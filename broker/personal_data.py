@@ -1,10 +1,10 @@
 """Principle 3, no lock-in: a customer takes everything about her with her, or erases it.
 
 ``export_customer_data`` gathers her requests, the bids she received, her messages, the terms
-each vendor agreed to, and the ratings of her deals, as one JSON-ready dict; ``export_csv``
-flattens it into CSV files. ``erase_customer`` deletes her account and everything hanging off
-it, and scrubs the copies of her requests in vendors' event logs, so nothing that identifies
-her is kept.
+each vendor agreed to, the agreements reached (with their digests), and the ratings of her
+deals, as one JSON-ready dict; ``export_csv`` flattens it into CSV files. ``erase_customer``
+deletes her account and everything hanging off it, and scrubs the copies of her requests in
+vendors' event logs, so nothing that identifies her is kept.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from reputation.models import Rating
 from reputation.selectors import customer_deal_ratings
 from vendors.events import scrub_events
 from vendors.relationships import identities_shared_by, vendors_blocked_by
-from vendors.selectors import bids_received, customer_messages
+from vendors.selectors import agreement_answer_ids, bids_received, customer_agreement_records, customer_messages
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -116,7 +116,28 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
             for r in identities_shared_by(customer=customer)
         ],
         "blocked_vendors": vendors_blocked_by(customer=customer),
+        "agreements": _agreements(customer),
     }
+
+
+def _agreements(customer: User) -> list[dict[str, Any]]:
+    """The agreements she reached with vendors: the same facts and digest the vendor holds
+    (``vendors.agreements``), with the vendor's name."""
+    return [
+        {
+            "request": str(r.intent_id),
+            "vendor": r.vendor.name,
+            "vendor_id": r.vendor_id,
+            "your_handle": r.customer_handle,
+            "agreement": r.agreement.code,
+            "version": r.agreement.version,
+            "title": r.agreement.title,
+            "clauses": r.clauses,
+            "reached_at": _iso(r.reached_at),
+            "digest": r.digest,
+        }
+        for r in customer_agreement_records(customer=customer)
+    ]
 
 
 def export_csv(*, customer: User) -> bytes:
@@ -124,7 +145,7 @@ def export_csv(*, customer: User) -> bytes:
     data = export_customer_data(customer=customer)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for section in ("requests", "bids_received", "messages", "ratings"):
+        for section in ("requests", "bids_received", "messages", "ratings", "agreements"):
             rows = data[section]
             text = io.StringIO()
             if rows:
@@ -148,7 +169,8 @@ def erase_customer(*, customer: User) -> None:
     intent_ids = intent_ids_of(customer=customer)
     bid_ids = [str(pk) for pk in bids_received(customer=customer).values_list("pk", flat=True)]
     message_ids = [str(pk) for pk in customer_messages(customer=customer).values_list("pk", flat=True)]
-    scrub_events(subjects=[*intent_ids, *bid_ids, *message_ids])
+    answer_ids = agreement_answer_ids(customer=customer)
+    scrub_events(subjects=[*intent_ids, *bid_ids, *message_ids, *answer_ids])
     forget_events(intent_ids=intent_ids)
     record_audit(actor=None, action="customer.erased", target=customer, requests=len(intent_ids))
     customer.delete()

@@ -54,3 +54,14 @@ def request_removed(*, intent: Intent) -> None:
         body=f"A moderator removed your request “{intent.title}”.\n\nThe reason: {intent.removal_reason}\n\n"
         f"Its offers were withdrawn and the vendors were told. {_request_url(intent)}\n",
     )
+
+
+def terms_proposed(*, intent: Intent, vendor_name: str, title: str) -> None:
+    """Tell the customer a vendor proposes another agreement than hers: it waits for her answer
+    before it can bid."""
+    email_after_commit(
+        to=intent.customer.email,
+        subject=f"{vendor_name} proposes other terms for “{intent.title}”",
+        body=f"{vendor_name} would deal with you on “{title}” instead of your terms for “{intent.title}”. "
+        f"Accept or refuse it: {_request_url(intent)}\n",
+    )

@@ -13,7 +13,18 @@ from django.db.models.functions import Cast
 
 from broker.core.errors import NotFound
 from intents.models import Category, Intent
-from vendors.models import Bid, BidCounter, DealOutcome, Delivery, Message, Subscription, SubscriptionKey, Vendor
+from vendors.models import (
+    AgreementAnswer,
+    AgreementRecord,
+    Bid,
+    BidCounter,
+    DealOutcome,
+    Delivery,
+    Message,
+    Subscription,
+    SubscriptionKey,
+    Vendor,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -25,7 +36,9 @@ def vendor_inbox(
     *, vendor: Vendor, status: str | None = None, category: Category | None = None, since: datetime | None = None
 ) -> QuerySet[Delivery]:
     """The vendor's deliveries, newest first, with their intents."""
-    deliveries = Delivery.objects.filter(vendor=vendor).select_related("intent__category", "intent__region")
+    deliveries = Delivery.objects.filter(vendor=vendor).select_related(
+        "intent__category", "intent__region", "intent__agreement"
+    )
     if status:
         deliveries = deliveries.filter(intent__status=status)
     if category is not None:
@@ -41,7 +54,7 @@ def delivered_intent(*, vendor: Vendor, intent_id: UUID | str) -> Intent:
     leaks to nobody it was not cast to."""
     delivery = (
         Delivery.objects.filter(vendor=vendor, intent_id=intent_id)
-        .select_related("intent__category", "intent__region")
+        .select_related("intent__category", "intent__region", "intent__agreement")
         .first()
     )
     if delivery is None:
@@ -266,3 +279,54 @@ def thread(*, intent: Intent, vendor: Vendor) -> QuerySet[Message]:
 def customer_messages(*, customer: User) -> QuerySet[Message]:
     """Every message of the customer's threads, oldest first, with its vendor."""
     return Message.objects.filter(intent__customer=customer).select_related("vendor").order_by("created_at")
+
+
+# Her terms, answered ----------------------------------------------------------------------
+
+
+def vendor_agreement_records(*, vendor: Vendor) -> QuerySet[AgreementRecord]:
+    """The agreements this vendor reached, newest first: its own, never another vendor's."""
+    return AgreementRecord.objects.filter(vendor=vendor).select_related("agreement").order_by("-id")
+
+
+def vendor_answer(*, vendor: Vendor, intent: Intent) -> tuple[AgreementAnswer | None, AgreementRecord | None]:
+    """The vendor's answer to her terms on this request, and the agreement reached, if any."""
+    answer = AgreementAnswer.objects.select_related("proposed").filter(intent=intent, vendor=vendor).first()
+    record = AgreementRecord.objects.select_related("agreement").filter(intent=intent, vendor=vendor).first()
+    return answer, record
+
+
+def intent_agreement_answers(*, intent: Intent) -> list[AgreementAnswer]:
+    """Every vendor's answer to her terms on one of her requests, oldest first."""
+    return list(
+        AgreementAnswer.objects.filter(intent=intent).select_related("vendor", "proposed").order_by("answered_at")
+    )
+
+
+def intent_agreement_records(*, intent: Intent) -> dict[int, AgreementRecord]:
+    """The agreements reached on one of her requests, by vendor id."""
+    records = AgreementRecord.objects.filter(intent=intent).select_related("agreement")
+    return {record.vendor_id: record for record in records}
+
+
+def customer_agreement_records(*, customer: User) -> QuerySet[AgreementRecord]:
+    """Every agreement she reached with a vendor, oldest first (her export)."""
+    return (
+        AgreementRecord.objects.filter(intent__customer=customer)
+        .select_related("agreement", "vendor")
+        .order_by("reached_at", "id")
+    )
+
+
+def agreement_answer_ids(*, customer: User) -> list[str]:
+    """The ids of the answers to her requests' terms: the subjects of their events."""
+    return [str(pk) for pk in AgreementAnswer.objects.filter(intent__customer=customer).values_list("pk", flat=True)]
+
+
+def proposal_from(*, intent: Intent, vendor_id: int) -> AgreementAnswer | None:
+    """The alternative agreement a vendor proposed on one of her requests, if it did."""
+    return (
+        AgreementAnswer.objects.select_related("vendor", "proposed")
+        .filter(intent=intent, vendor_id=vendor_id, proposed__isnull=False)
+        .first()
+    )

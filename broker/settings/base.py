@@ -250,6 +250,9 @@ INTENTCAST = {
     "PHOTO_MAX_PIXELS": env.int("PHOTO_MAX_PIXELS", default=40_000_000),
     "PHOTO_MAX_EDGE": env.int("PHOTO_MAX_EDGE", default=2048),
     "PHOTO_QUALITY": env.int("PHOTO_QUALITY", default=85),
+    # The agreement (a roster code, intents.models.Agreement) a customer's first request proffers
+    # unless she picks another; later requests preselect the one her latest request proffered.
+    "DEFAULT_AGREEMENT": env("DEFAULT_AGREEMENT", default="standard"),
 }
 
 LOGGING = {

@@ -19,6 +19,7 @@ urlpatterns = [
     path("requests/<uuid:pk>/bids/<uuid:bid_id>/rate/", views.bid_rate, name="rate"),
     path("requests/<uuid:pk>/vendors/<int:vendor_id>/messages/", views.vendor_thread, name="thread"),
     path("requests/<uuid:pk>/vendors/<int:vendor_id>/block/", deal_views.vendor_block, name="block"),
+    path("requests/<uuid:pk>/vendors/<int:vendor_id>/terms/", deal_views.terms_respond, name="terms_respond"),
     path("my-data/", views.my_data, name="my_data"),
     path("my-data/export.json", views.export_json, name="export_json"),
     path("my-data/export.zip", views.export_zip, name="export_zip"),

@@ -19,7 +19,15 @@ from broker.core.language import preferred_language
 from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
-from broker.website.offers import SORT_LABELS, build_offers, matrix, sealed_notice, sort_offers
+from broker.website.offers import (
+    SORT_LABELS,
+    attach_terms,
+    build_offers,
+    matrix,
+    sealed_notice,
+    sort_offers,
+    terms_answers,
+)
 from intents import selectors, services
 from intents.comparison import describe_attributes
 from intents.taxonomy import category_schema
@@ -56,6 +64,7 @@ def intent_new(request):
         category=category,
         country=country,
         language=preferred_language(request.headers.get("Accept-Language", "")),
+        agreement=selectors.remembered_agreement(customer=request.user),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,7 +110,14 @@ def _offers_context(request, intent) -> dict:
     reputations = vendor_reputations({b.vendor_id for b in bids})
     sealed = sealed_notice(intent, len(bids))
     offers, sort = sort_offers([] if sealed else build_offers(intent, bids, reputations), request.GET.get("sort", ""))
+    answers = terms_answers(
+        intent,
+        vendor_selectors.intent_agreement_answers(intent=intent),
+        vendor_selectors.intent_agreement_records(intent=intent),
+    )
+    attach_terms(offers, answers)
     return {
+        "terms_answers": list(answers.values()),
         "intent": intent,
         "offers": offers,
         "matrix": matrix(offers),
@@ -147,7 +163,7 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
         "website/intent_detail.html",
         {
             **context,
-            "terms": describe_terms(intent.terms),
+            "terms": describe_terms(intent.agreement),
             "accepted": accepted,
             "my_outcome": my_outcome,
             "outcome_form": OutcomeForm() if accepted is not None and my_outcome is None else None,

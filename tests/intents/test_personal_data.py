@@ -47,7 +47,13 @@ def test_export_has_everything_about_her(customer, history, vendor):
 
 def test_csv_export_is_a_zip_of_sections(customer, history):
     archive = zipfile.ZipFile(io.BytesIO(export_csv(customer=customer)))
-    assert set(archive.namelist()) == {"requests.csv", "bids_received.csv", "messages.csv", "ratings.csv"}
+    assert set(archive.namelist()) == {
+        "requests.csv",
+        "bids_received.csv",
+        "messages.csv",
+        "ratings.csv",
+        "agreements.csv",
+    }
     assert "Low-mileage Toyota Yaris" in archive.read("requests.csv").decode()
 
 
