@@ -166,7 +166,7 @@ def respond_to_proposal(*, customer: User, intent_id: UUID | str, vendor_id: int
     if not intent.is_open:
         raise IntentClosed(f"This request is {intent.get_status_display().lower()}: its terms can no longer change.")
     if answer.response != Response.PENDING:
-        raise AlreadyAnswered(f"You have already {answer.get_response_display().lower().removeprefix('she ')} it.")
+        raise AlreadyAnswered(f"You have already {answer.response} this proposal.")
     answer.response = Response.ACCEPTED if accept else Response.REFUSED
     answer.responded_at = timezone.now()
     answer.save(update_fields=["response", "responded_at", "updated_at"])

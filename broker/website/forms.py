@@ -283,7 +283,7 @@ class IntentForm(AttributesForm):
                 "checked": str(agreement.pk) == chosen,
                 "clauses": describe_clauses(agreement.clauses),
             }
-            for index, agreement in enumerate(cast(forms.ModelChoiceField, self.fields["agreement"]).queryset)
+            for index, agreement in enumerate(cast(forms.ModelChoiceField, self.fields["agreement"]).queryset or [])
         ]
 
     def publish_arguments(self) -> dict:
