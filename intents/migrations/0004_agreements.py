@@ -70,6 +70,7 @@ def proffer_existing_terms(apps, schema_editor):
     Intent = apps.get_model("intents", "Intent")
     now = timezone.now()
     by_terms = {}
+    earlier = 0
     for agreement in Agreement.objects.filter(code__in=[e["code"] for e in ROSTER]).order_by("pk"):
         by_terms.setdefault(tuple(sorted(_legacy(agreement.clauses).items())), agreement)
     for intent in Intent.objects.filter(agreement__isnull=True).iterator():
@@ -92,8 +93,9 @@ def proffer_existing_terms(apps, schema_editor):
                 )
                 if value
             } or {"purpose_limited": True}
+            earlier += 1
             agreement = Agreement.objects.create(
-                code=f"earlier-terms-{len(by_terms) + 1}",
+                code=f"earlier-terms-{earlier}",
                 version=1,
                 title="Your earlier terms",
                 summary="The terms this request carried before standard agreements.",
