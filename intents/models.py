@@ -142,10 +142,11 @@ class Region(models.Model):
 
 class AgreementManager(models.Manager["Agreement"]):
     def roster(self) -> models.QuerySet[Agreement]:
-        """The agreements on offer: the latest offered version of each code, by title."""
+        """The agreements on offer: the latest offered version of each code, in the order they
+        were added (the seeded roster's order, the default first)."""
         self.ensure_roster()
         latest = self.filter(code=models.OuterRef("code"), offered=True).order_by("-version").values("pk")[:1]
-        return self.filter(offered=True, pk=models.Subquery(latest)).order_by("title")
+        return self.filter(offered=True, pk=models.Subquery(latest)).order_by("id")
 
     def default(self) -> Agreement | None:
         """The setting's default agreement (``INTENTCAST["DEFAULT_AGREEMENT"]``, a code): its

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from broker.core.errors import AgreementImmutable
-from broker.personal_data import export_csv, export_customer_data
+from broker.personal_data import erase_customer, export_csv, export_customer_data
 from intents.models import Agreement, Intent
 from intents.services import publish_intent
 from tests.factories import UserFactory
@@ -401,3 +401,15 @@ def test_she_finds_her_agreements_in_her_export(vendor_client, customer, intent)
     ]
     archive = zipfile.ZipFile(io.BytesIO(export_csv(customer=customer)))
     assert record.digest in archive.read("agreements.csv").decode()
+
+
+def test_erasing_her_account_removes_her_records_and_scrubs_the_vendors_events(vendor_client, customer, intent):
+    propose(vendor_client, intent)
+    answer = AgreementAnswer.objects.get()
+    respond_to_proposal(customer=customer, intent_id=intent.pk, vendor_id=vendor_client.vendor.pk, accept=True)
+    assert AgreementRecord.objects.exists()
+    erase_customer(customer=customer)
+    assert not AgreementRecord.objects.exists() and not AgreementAnswer.objects.exists()
+    event = VendorEvent.objects.get(kind="agreement.accepted")
+    assert event.payload["data"] == {"id": str(answer.pk), "erased": True}
+    assert Agreement.objects.filter(code="strict").exists()  # the roster stays
