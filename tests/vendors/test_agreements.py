@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import zipfile
+from datetime import UTC, datetime
 
 import pytest
 import rfc8785
@@ -57,6 +58,19 @@ def intent(vendor_client, customer, publish, subscribe):
 def signed_in(client, customer):
     client.force_login(customer)
     return client
+
+
+def digest_from_the_api(record, vendor_id):
+    """docs/agreements.md's recipe, from what GET /api/v1/agreements/ gives a vendor."""
+    reached = datetime.fromisoformat(record["reached_at"]).astimezone(UTC)
+    facts = {
+        "agreement": {key: record["agreement"][key] for key in ("code", "version", "clauses")},
+        "customer": record["customer"],
+        "vendor": vendor_id,
+        "request": record["intent"],
+        "reached_at": reached.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+    return hashlib.sha256(rfc8785.dumps(facts)).hexdigest()
 
 
 def expected_digest(record):
@@ -378,6 +392,7 @@ def test_a_vendor_lists_only_its_own_records_with_handles_and_no_account_data(
     assert customer.email not in text and "alice" not in text and other_handle not in text
     assert set(record) == {"id", "intent", "customer", "agreement", "reached_at", "digest"}
     assert record["digest"] == expected_digest(AgreementRecord.objects.get(vendor=vendor_client.vendor))
+    assert record["digest"] == digest_from_the_api(record, vendor_client.get("/api/v1/me/").json()["id"])
     assert [r["intent"] for r in other.get("/api/v1/agreements/").json()["results"]] == [str(second.pk)]
 
 
