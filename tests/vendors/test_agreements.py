@@ -265,9 +265,12 @@ def test_a_proposal_she_accepts_is_recorded_and_the_vendor_told(
 
 
 def test_a_proposal_she_refuses_leaves_the_vendor_to_accept_or_decline(
-    vendor_client, intent, signed_in, django_capture_on_commit_callbacks
+    vendor_client, intent, signed_in, django_capture_on_commit_callbacks, mailoutbox
 ):
-    propose(vendor_client, intent, code="offers-welcome")
+    with django_capture_on_commit_callbacks(execute=True):
+        propose(vendor_client, intent, code="offers-welcome")
+    assert [m.subject for m in mailoutbox] == [f"Yaris Specialists proposes other terms for “{intent.title}”"]
+    assert mailoutbox[0].to == ["alice@example.com"]
     with django_capture_on_commit_callbacks(execute=True):
         signed_in.post(respond_url(intent, vendor_client.vendor), {"response": "refuse", "confirmed": "yes"})
     answer = AgreementAnswer.objects.get()
