@@ -241,6 +241,7 @@ class IntentForm(AttributesForm):
         queryset=Agreement.objects.none(),
         empty_label=None,
         widget=forms.RadioSelect,
+        required=False,  # a form posted without it: the agreement preselected for her
         label="Your terms",
         error_messages={"invalid_choice": "Choose one of the agreements listed."},
     )
@@ -257,6 +258,7 @@ class IntentForm(AttributesForm):
         super().__init__(*args, **kwargs)
         agreements = cast(forms.ModelChoiceField, self.fields["agreement"])
         agreements.queryset = agreement_roster()
+        self.remembered = agreement
         self.fields["agreement"].initial = agreement.pk if agreement is not None else None
         self.category = category
         self.country = country
@@ -309,7 +311,7 @@ class IntentForm(AttributesForm):
             "expires_at": expires_at,
             "format": data.get("format") or Intent.Format.OPEN,
             "sealed_until": data.get("sealed_until") if data.get("format") == Intent.Format.SEALED else None,
-            "agreement": data["agreement"],
+            "agreement": data.get("agreement") or self.remembered,
         }
 
 
