@@ -235,8 +235,10 @@ class Agreement(models.Model):
 def default_agreement_id() -> int | None:
     """The default of ``Intent.agreement`` for a request written without one (bulk writers,
     fixtures): the setting's default agreement (``AgreementManager.default``)."""
-    agreement = Agreement.objects.default()
-    return agreement.pk if agreement is not None else None
+    # Ids only: a migration calls this too (intents 0005), when later columns may not exist yet.
+    roster = Agreement.objects.roster()
+    code = settings.INTENTCAST.get("DEFAULT_AGREEMENT", DEFAULT_AGREEMENT_CODE)
+    return roster.filter(code=code).values_list("pk", flat=True).first() or roster.values_list("pk", flat=True).first()
 
 
 # The longest a request's details may be (the form, ``clean_intent`` and the database say so):
