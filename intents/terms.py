@@ -9,9 +9,12 @@ into the three-flag ``terms`` object the API has always carried, so older client
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from intents.models import Agreement
 
 MAX_RETENTION_DAYS = 3650
 
@@ -120,9 +123,8 @@ def describe_clauses(clauses: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def describe_terms(agreement: Any) -> list[str]:
-    """Her terms for people: the proffered agreement's clauses in plain words (``agreement`` is an
-    ``intents.models.Agreement``)."""
+def describe_terms(agreement: Agreement) -> list[str]:
+    """Her terms for people: the proffered agreement's clauses in plain words."""
     return describe_clauses(agreement.clauses)
 
 
