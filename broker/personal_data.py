@@ -2,12 +2,13 @@
 
 ``export_customer_data`` gathers everything the broker holds about her (her account, requests,
 where they went, the offers she received and their history, her messages, deals, ratings, the
-identity she shared, blocks, her notes, notifications and their settings) as one JSON-ready dict
-with a ``schema_version`` (the layout: docs/export.md); ``export_csv`` writes every section of it
-as a CSV file in a zip. A test finds every table that holds her data and fails if the export
-misses one (tests/intents/test_export_complete.py). ``erase_customer`` deletes her account and everything hanging off
-it, and scrubs the copies of her requests in vendors' event logs, so nothing that identifies
-her is kept.
+identity she shared, blocks, her notes, notifications and their settings, the agreements she
+reached with vendors and their digests) as one JSON-ready dict with a ``schema_version`` (the
+layout: docs/export.md); ``export_csv`` writes every section of it as a CSV file in a zip. A test
+finds every table that holds her data and fails if the export misses one
+(tests/intents/test_export_complete.py). ``erase_customer`` deletes her account and everything
+hanging off it, and scrubs the copies of her requests in vendors' event logs, so nothing that
+identifies her is kept.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ from reputation.services import refresh_scores
 from vendors.events import scrub_events
 from vendors.relationships import blocks_of, identities_shared_by, notes_of, pseudonyms_of
 from vendors.selectors import (
+    agreement_answer_ids,
     audience_named_by,
     bids_received,
+    customer_agreement_answers,
+    customer_agreement_records,
     customer_bid_photos,
     customer_bid_revisions,
     customer_counters,
@@ -246,6 +250,20 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
             for n in customer_notifications(customer=customer).order_by("created_at", "id")
         ],
         "reputation": customer_own_reputation(customer.pk),
+        "terms_answers": [
+            {
+                "request": str(a.intent_id),
+                "vendor": a.vendor.name,
+                "answer": a.answer,
+                "by_bidding": a.implicit,
+                "proposed": f"{a.proposed.code} v{a.proposed.version}" if a.proposed else None,
+                "your_response": a.response or None,
+                "answered_at": _iso(a.answered_at),
+                "responded_at": _iso(a.responded_at),
+            }
+            for a in customer_agreement_answers(customer=customer)
+        ],
+        "agreements": _agreements(customer),
         "notification_preferences": [
             {"kind": kind, "email": email, "chosen": kind in chosen} for kind, email in email_choices_now.items()
         ],
@@ -277,6 +295,26 @@ def export_sections(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         else:
             tables["export"][0][section] = value
     return tables
+
+
+def _agreements(customer: User) -> list[dict[str, Any]]:
+    """The agreements she reached with vendors: the same facts and digest the vendor holds
+    (``vendors.agreements``), with the vendor's name."""
+    return [
+        {
+            "request": str(r.intent_id),
+            "vendor": r.vendor.name,
+            "vendor_id": r.vendor_id,
+            "your_handle": r.customer_handle,
+            "agreement": r.agreement.code,
+            "version": r.agreement.version,
+            "title": r.agreement.title,
+            "clauses": r.clauses,
+            "reached_at": _iso(r.reached_at),
+            "digest": r.digest,
+        }
+        for r in customer_agreement_records(customer=customer)
+    ]
 
 
 def export_csv(*, customer: User) -> bytes:
@@ -312,7 +350,8 @@ def erase_customer(*, customer: User) -> None:
     rated_vendor_ids = set(
         bids_received(customer=customer).filter(ratings__isnull=False).values_list("vendor_id", flat=True)
     )
-    scrub_events(subjects=[*intent_ids, *bid_ids, *message_ids])
+    answer_ids = agreement_answer_ids(customer=customer)
+    scrub_events(subjects=[*intent_ids, *bid_ids, *message_ids, *answer_ids])
     forget_events(intent_ids=intent_ids)
     record_audit(actor=None, action="customer.erased", target=customer, requests=len(intent_ids))
     customer.delete()

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import ProtectedError, Q
@@ -13,6 +14,9 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node
+
+from broker.core.errors import AgreementImmutable
+from intents.terms import DEFAULT_AGREEMENT_CODE, STANDARD_ROSTER, clean_clauses
 
 
 class Category(MP_Node):
@@ -143,6 +147,108 @@ AUDIENCE_MAX_VENDORS = 500
 MIN_STARS = Decimal("1.0")
 MAX_STARS = Decimal("5.0")
 
+
+class AgreementManager(models.Manager["Agreement"]):
+    def roster(self) -> models.QuerySet[Agreement]:
+        """The agreements on offer: the latest offered version of each code, in the order they
+        were added (the seeded roster's order, the default first)."""
+        self.ensure_roster()
+        latest = self.filter(code=models.OuterRef("code"), offered=True).order_by("-version").values("pk")[:1]
+        return self.filter(offered=True, pk=models.Subquery(latest)).order_by("id")
+
+    def default(self) -> Agreement | None:
+        """The setting's default agreement (``INTENTCAST["DEFAULT_AGREEMENT"]``, a code): its
+        latest offered version, else the first of the roster."""
+        code = settings.INTENTCAST.get("DEFAULT_AGREEMENT", DEFAULT_AGREEMENT_CODE)
+        roster = self.roster()
+        return roster.filter(code=code).first() or roster.first()
+
+    def ensure_roster(self) -> None:
+        """Put the standard roster back when the table is empty (the data migration seeds it;
+        a database whose tables were flushed has none)."""
+        if not self.exists():
+            self.bulk_create([self.model(**entry) for entry in STANDARD_ROSTER], ignore_conflicts=True)
+
+
+class Agreement(models.Model):
+    """A standard agreement of the roster (after IEEE 7012 "MyTerms"): what she proffers with a
+    request and what vendors accept, propose instead, or decline (``intents.terms``,
+    ``vendors.agreements``).
+
+    A version is immutable once used (``first_used_at``: a request proffered it or a vendor
+    proposed it): its content cannot change and it cannot be deleted, because agreements reached
+    on it cite it, digest included. A change is a new version of the same ``code``. ``offered``
+    says whether the form and the API's roster list it; it may change at any time.
+    """
+
+    code = models.SlugField(max_length=50, help_text="Stable id, e.g. standard; shared by all its versions.")
+    version = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    title = models.CharField(max_length=120)
+    summary = models.TextField(help_text="In plain words, what a vendor promises.")
+    # {"purpose_limited": true, "delete_after_days": 90}: the vocabulary of intents.terms.CLAUSES
+    clauses = models.JSONField()
+    offered = models.BooleanField(default=True, help_text="Listed on the request form and in the API's roster.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = AgreementManager()
+
+    # What may never change once the version is used.
+    CONTENT_FIELDS = ("code", "version", "title", "summary", "clauses")
+
+    class Meta:
+        ordering = ["code", "version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="agreement_code_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.code} v{self.version})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        changed = self.changed_content()
+        if changed:
+            raise AgreementImmutable(self._immutable_message(changed))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if Agreement.objects.filter(pk=self.pk, first_used_at__isnull=False).exists():
+            raise AgreementImmutable(f"{self} is used by requests or agreements and cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_used(self) -> bool:
+        return self.first_used_at is not None
+
+    def clean(self) -> None:
+        self.clauses = clean_clauses(self.clauses)
+        changed = self.changed_content()
+        if changed:
+            raise ValidationError(self._immutable_message(changed))
+
+    def changed_content(self) -> list[str]:
+        """The content fields that differ from the stored row, if this version is used."""
+        if self.pk is None:
+            return []
+        stored = Agreement.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS, "first_used_at").first()
+        if stored is None or stored["first_used_at"] is None:
+            return []
+        return [name for name in self.CONTENT_FIELDS if stored[name] != getattr(self, name)]
+
+    def _immutable_message(self, changed: list[str]) -> str:
+        return (
+            f"{self.code} v{self.version} is used by requests or agreements and cannot change "
+            f"({', '.join(changed)}); add a new version of it instead."
+        )
+
+
+def default_agreement_id() -> int | None:
+    """The default of ``Intent.agreement`` for a request written without one (bulk writers,
+    fixtures): the setting's default agreement (``AgreementManager.default``)."""
+    # Ids only: a migration calls this too (intents 0005), when later columns may not exist yet.
+    roster = Agreement.objects.roster()
+    code = settings.INTENTCAST.get("DEFAULT_AGREEMENT", DEFAULT_AGREEMENT_CODE)
+    return roster.filter(code=code).values_list("pk", flat=True).first() or roster.values_list("pk", flat=True).first()
+
+
 # The longest a request's details may be (the form, ``clean_intent`` and the database say so):
 # the text is stemmed for matching, so a request of any length would be a way to slow it down.
 MAX_DETAILS = 5000
@@ -183,6 +289,11 @@ class Intent(models.Model):
         max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     currency = models.CharField(max_length=3, blank=True)
+    # The standard agreement she proffers (``intents.terms``); ``terms`` is its clauses in the
+    # three-flag shape of API 1.0/1.1, written with it.
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.PROTECT, related_name="intents", default=default_agreement_id
+    )
     terms = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
     expires_at = models.DateTimeField()
@@ -270,6 +381,7 @@ class Notification(models.Model):
         MESSAGE = "message", "Messages from vendors"
         DEAL = "deal", "Deal steps (agreed, completed, fell through)"
         REQUEST_CLOSED = "request_closed", "Requests that expired or were removed"
+        TERMS = "terms", "Vendors proposing other terms than yours"
 
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -28,6 +28,7 @@ EMAIL_BY_DEFAULT: dict[str, bool] = {
     Kind.MESSAGE: True,
     Kind.DEAL: True,
     Kind.REQUEST_CLOSED: True,
+    Kind.TERMS: True,
 }
 
 
@@ -155,3 +156,15 @@ def save_email_choices(*, customer: User, choices: Mapping[str, bool]) -> dict[s
     for kind, email in choices.items():
         NotificationPreference.objects.update_or_create(customer=customer, kind=kind, defaults={"email": bool(email)})
     return email_choices(customer=customer)
+
+
+def terms_proposed(*, intent: Intent, vendor_name: str, title: str) -> None:
+    """A vendor proposes another agreement than hers: it waits for her answer before it can bid."""
+    notify(
+        intent=intent,
+        kind=Kind.TERMS,
+        text=f"{vendor_name} proposes “{title}” instead of your terms on “{intent.title}”",
+        subject=f"{vendor_name} proposes other terms for “{intent.title}”",
+        body=f"{vendor_name} would deal with you on “{title}” instead of your terms for “{intent.title}”. "
+        "Accept or refuse it:",
+    )

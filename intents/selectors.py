@@ -10,10 +10,32 @@ from uuid import UUID
 from django.db.models import Count, Q, QuerySet
 
 from broker.core.errors import NotFound
-from intents.models import Intent, Notification, NotificationPreference, Region
+from intents.models import Agreement, Intent, Notification, NotificationPreference, Region
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+
+def agreement_roster() -> QuerySet[Agreement]:
+    """The agreements she may proffer and a vendor may propose: the latest offered version of
+    each code."""
+    return Agreement.objects.roster()
+
+
+def roster_agreement(*, code: str, version: int) -> Agreement | None:
+    """One agreement of the roster by code and version; None if there is no such agreement on
+    offer."""
+    return agreement_roster().filter(code=code, version=version).first()
+
+
+def remembered_agreement(*, customer: User) -> Agreement | None:
+    """The agreement to preselect on her next request: the one her latest request proffered (its
+    code's current version, if it is still offered), else the setting's default."""
+    roster = agreement_roster()
+    latest = Intent.objects.filter(customer=customer).order_by("-created_at").values_list("agreement__code", flat=True)
+    code = latest.first()
+    remembered = roster.filter(code=code).first() if code else None
+    return remembered or Agreement.objects.default()
 
 
 def customer_intents(*, customer: User) -> QuerySet[Intent]:
@@ -23,7 +45,9 @@ def customer_intents(*, customer: User) -> QuerySet[Intent]:
 
 def customer_intent(*, customer: User, intent_id: UUID | str) -> Intent:
     """One of the customer's intents; ``NotFound`` for anybody else's."""
-    intent = Intent.objects.select_related("category", "region").filter(pk=intent_id, customer=customer).first()
+    intent = (
+        Intent.objects.select_related("category", "region", "agreement").filter(pk=intent_id, customer=customer).first()
+    )
     if intent is None:
         raise NotFound("No such request.")
     return intent
@@ -40,7 +64,7 @@ def lock_intent(*, intent_id: UUID | str, customer: User | None = None) -> Inten
 
 def intent_with_places(*, intent_id: UUID | str) -> Intent | None:
     """The intent with its category and region, as the pipeline reads it."""
-    return Intent.objects.select_related("category", "region").filter(pk=intent_id).first()
+    return Intent.objects.select_related("category", "region", "agreement").filter(pk=intent_id).first()
 
 
 def open_intents_past_expiry(*, now: datetime) -> list[UUID]:

@@ -17,9 +17,9 @@ from broker.core.errors import IntentClosed, NotFound, prefixed_errors
 from broker.core.money import clean_currency
 from broker.core.outbox import record_event
 from intents.attributes import clean_attributes
-from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, MAX_STARS, MIN_STARS, Category, Intent, Region
+from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, MAX_STARS, MIN_STARS, Agreement, Category, Intent, Region
 from intents.taxonomy import category_schema
-from intents.terms import clean_terms
+from intents.terms import legacy_terms
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -77,14 +77,16 @@ def clean_intent(
     attributes: Any,
     budget_max: Decimal | None,
     currency: str,
-    terms: Any,
+    agreement: Agreement | None,
     expires_at: datetime | None,
     details: str = "",
     language: str = "en",
     format: str = Intent.Format.OPEN,
     sealed_until: datetime | None = None,
+    amending: bool = False,
 ) -> dict[str, Any]:
-    """Validate what a customer submits; one ``ValidationError`` keyed by field for it all."""
+    """Validate what a customer submits; one ``ValidationError`` keyed by field for it all. An
+    amended request keeps its agreement even if the roster no longer offers it."""
     errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {}
     if not (title or "").strip():
@@ -111,10 +113,13 @@ def clean_intent(
             errors.update(error.message_dict)
     else:
         cleaned["currency"] = ""
-    try:
-        cleaned["terms"] = clean_terms(terms)
-    except ValidationError as error:
-        errors.update(error.message_dict)
+    if agreement is None:
+        agreement = Agreement.objects.default()
+    if agreement is None or not (agreement.offered or amending):
+        errors["agreement"] = "Choose one of the agreements listed."
+    else:
+        cleaned["agreement"] = agreement
+        cleaned["terms"] = legacy_terms(agreement.clauses)
     now = timezone.now()
     if expires_at is None:
         cleaned["expires_at"] = now + timedelta(days=14)
@@ -153,7 +158,7 @@ def publish_intent(
     attributes: Any = None,
     budget_max: Decimal | None = None,
     currency: str = "",
-    terms: Any = None,
+    agreement: Agreement | None = None,
     expires_at: datetime | None = None,
     language: str = "en",
     format: str = Intent.Format.OPEN,
@@ -168,7 +173,9 @@ def publish_intent(
     offers there are and the best price) or sealed (nobody sees any until ``sealed_until``).
     The ``audience_*`` controls narrow who hears it (docs/matching.md); the vendors she invites
     or excludes by name are written in the same transaction by
-    ``broker.pipeline.audience.publish_with_audience``."""
+    ``broker.pipeline.audience.publish_with_audience``. ``agreement`` is the roster agreement she
+    proffers (the default one when None); from now on that version is used, so it can no longer
+    change."""
     errors: dict[str, Any] = {}
     try:
         audience = clean_audience(
@@ -187,7 +194,7 @@ def publish_intent(
             attributes=attributes,
             budget_max=budget_max,
             currency=currency,
-            terms=terms,
+            agreement=agreement,
             expires_at=expires_at,
             details=details,
             language=language,
@@ -210,6 +217,7 @@ def publish_intent(
         **cleaned,
         **audience,
     )
+    mark_agreement_used(agreement=cleaned["agreement"])
     record_event(INTENT_PUBLISHED, {"intent_id": str(intent.pk)})
     return intent
 
@@ -271,9 +279,10 @@ def amend_intent(
             attributes=attributes,
             budget_max=budget_max,
             currency=intent.currency or "",
-            terms=intent.terms,
+            agreement=intent.agreement,
             expires_at=intent.expires_at,
             details=details,
+            amending=True,
             language=intent.language,  # the format and its deadline do not change
         )
     except ValidationError as error:
@@ -292,3 +301,11 @@ def amend_intent(
     )
     record_event(INTENT_AMENDED, {"intent_id": str(intent.pk), "revision": intent.revision})
     return intent
+
+
+def mark_agreement_used(*, agreement: Agreement) -> None:
+    """From now on this version of the agreement is cited by a request or an agreement reached:
+    it can no longer change or be deleted (``Agreement.save``, the admin)."""
+    if agreement.first_used_at is None:
+        Agreement.objects.filter(pk=agreement.pk, first_used_at__isnull=True).update(first_used_at=timezone.now())
+        agreement.first_used_at = Agreement.objects.values_list("first_used_at", flat=True).get(pk=agreement.pk)

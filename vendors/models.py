@@ -385,6 +385,71 @@ class Message(models.Model):
         return f"{self.sender}: {self.body[:40]}"
 
 
+class AgreementAnswer(models.Model):
+    """A vendor's answer to the agreement she proffered with a request (``vendors.agreements``):
+    it accepts it, proposes one alternative from the roster (she accepts or refuses it), or
+    declines it (then it cannot bid). One per request and vendor."""
+
+    class Answer(models.TextChoices):
+        ACCEPT = "accept", "Accepted her terms"
+        PROPOSE = "propose", "Proposed an alternative"
+        DECLINE = "decline", "Declined her terms"
+
+    class Response(models.TextChoices):
+        PENDING = "pending", "Waiting for her answer"
+        ACCEPTED = "accepted", "She accepted it"
+        REFUSED = "refused", "She refused it"
+
+    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="agreement_answers")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="agreement_answers")
+    answer = models.CharField(max_length=8, choices=Answer.choices)
+    # The alternative proposed, and her response to it (blank unless the answer is a proposal).
+    proposed = models.ForeignKey(
+        "intents.Agreement", null=True, blank=True, on_delete=models.PROTECT, related_name="proposals"
+    )
+    response = models.CharField(max_length=8, choices=Response.choices, blank=True)
+    # Accepted by bidding without answering first (the API's behaviour before agreements).
+    implicit = models.BooleanField(default=False)
+    answered_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["answered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["intent", "vendor"], name="agreement_answer_once_per_vendor"),
+            # A proposal names its alternative; an answer given after she refused one keeps it.
+            models.CheckConstraint(
+                condition=~Q(answer="propose") | Q(proposed__isnull=False), name="agreement_answer_proposal_named"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_answer_display()} ({self.vendor_id} on {self.intent_id})"
+
+
+class AgreementRecord(models.Model):
+    """An agreement reached between her and a vendor on one request: the record both sides hold.
+    ``digest`` is the SHA-256 of the RFC 8785 canonical JSON of the facts (``vendors.agreements
+    .agreement_facts``), so either side can show the record was not altered."""
+
+    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="agreement_records")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="agreement_records")
+    agreement = models.ForeignKey("intents.Agreement", on_delete=models.PROTECT, related_name="records")
+    # Her pairwise handle for this vendor (vendors.models.Pseudonym), as the record names her.
+    customer_handle = models.CharField(max_length=32)
+    clauses = models.JSONField()
+    reached_at = models.DateTimeField()
+    digest = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-reached_at"]
+        constraints = [models.UniqueConstraint(fields=["intent", "vendor"], name="agreement_record_once_per_vendor")]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id} between {self.customer_handle} and {self.vendor_id}"
+
+
 class VendorEvent(models.Model):
     """Every event sent to a vendor, in order: the body of its webhooks and of /api/v1/events/."""
 
@@ -399,6 +464,8 @@ class VendorEvent(models.Model):
         MESSAGE_CREATED = "message.created"
         RATING_REVEALED = "rating.revealed"
         IDENTITY_REVEALED = "identity.revealed"
+        AGREEMENT_ACCEPTED = "agreement.accepted"
+        AGREEMENT_REFUSED = "agreement.refused"
         ENDPOINT_DISABLED = "webhook.endpoint_disabled"
         PING = "webhook.ping"
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 
-from vendors.models import Bid, BidCounter, BidPhoto, Message
+from intents.models import Agreement, Intent
+from vendors.models import AgreementAnswer, AgreementRecord, Bid, BidCounter, BidPhoto, Message
 
 
 def envelope(kind: str, timestamp: datetime, data: dict[str, Any]) -> dict[str, Any]:
@@ -88,4 +89,46 @@ def message_for_vendor(message: Message, *, handle: str) -> dict[str, Any]:
         "customer": handle,
         "body": message.body,
         "created_at": message.created_at.isoformat(),
+    }
+
+
+def agreement_for_vendor(agreement: Agreement) -> dict[str, Any]:
+    """An agreement of the roster: what a request proffers and a vendor may propose."""
+    return {
+        "code": agreement.code,
+        "version": agreement.version,
+        "title": agreement.title,
+        "summary": agreement.summary,
+        "clauses": agreement.clauses,
+    }
+
+
+def record_for_vendor(record: AgreementRecord) -> dict[str, Any]:
+    """An agreement reached: the customer by this vendor's handle for her, never her account."""
+    return {
+        "id": record.pk,
+        "intent": str(record.intent_id),
+        "customer": record.customer_handle,
+        "agreement": {**agreement_for_vendor(record.agreement), "clauses": record.clauses},
+        "reached_at": record.reached_at.isoformat(),
+        "digest": record.digest,
+    }
+
+
+def answer_for_vendor(
+    answer: AgreementAnswer, *, intent: Intent, handle: str, record: AgreementRecord | None
+) -> dict[str, Any]:
+    """The vendor's answer to her terms on one request, her response to its proposal, and the
+    agreement reached, if any."""
+    return {
+        "intent": str(intent.pk),
+        "customer": handle,
+        "answer": answer.answer,
+        "implicit": answer.implicit,
+        "terms": agreement_for_vendor(intent.agreement),
+        "proposed": agreement_for_vendor(answer.proposed) if answer.proposed is not None else None,
+        "response": answer.response or None,
+        "answered_at": answer.answered_at.isoformat(),
+        "responded_at": answer.responded_at.isoformat() if answer.responded_at else None,
+        "record": record_for_vendor(record) if record is not None else None,
     }

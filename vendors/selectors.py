@@ -15,6 +15,8 @@ from django.db.models.functions import Cast
 from broker.core.errors import NotFound
 from intents.models import Category, Intent
 from vendors.models import (
+    AgreementAnswer,
+    AgreementRecord,
     AudienceChoice,
     Bid,
     BidCounter,
@@ -41,7 +43,9 @@ def vendor_inbox(
     *, vendor: Vendor, status: str | None = None, category: Category | None = None, since: datetime | None = None
 ) -> QuerySet[Delivery]:
     """The vendor's deliveries, newest first, with their intents."""
-    deliveries = Delivery.objects.filter(vendor=vendor).select_related("intent__category", "intent__region")
+    deliveries = Delivery.objects.filter(vendor=vendor).select_related(
+        "intent__category", "intent__region", "intent__agreement"
+    )
     if status:
         deliveries = deliveries.filter(intent__status=status)
     if category is not None:
@@ -57,7 +61,7 @@ def delivered_intent(*, vendor: Vendor, intent_id: UUID | str) -> Intent:
     leaks to nobody it was not cast to."""
     delivery = (
         Delivery.objects.filter(vendor=vendor, intent_id=intent_id)
-        .select_related("intent__category", "intent__region")
+        .select_related("intent__category", "intent__region", "intent__agreement")
         .first()
     )
     if delivery is None:
@@ -604,3 +608,63 @@ def vendor_account_pairs(*, vendor_ids: Iterable[int] | None = None) -> set[tupl
 
 def vendor_statuses(*, vendor_ids: Iterable[int]) -> dict[int, str]:
     return dict(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("pk", "status"))
+
+
+# Her terms, answered ----------------------------------------------------------------------
+
+
+def vendor_agreement_records(*, vendor: Vendor) -> QuerySet[AgreementRecord]:
+    """The agreements this vendor reached, newest first: its own, never another vendor's."""
+    return AgreementRecord.objects.filter(vendor=vendor).select_related("agreement").order_by("-id")
+
+
+def vendor_answer(*, vendor: Vendor, intent: Intent) -> tuple[AgreementAnswer | None, AgreementRecord | None]:
+    """The vendor's answer to her terms on this request, and the agreement reached, if any."""
+    answer = AgreementAnswer.objects.select_related("proposed").filter(intent=intent, vendor=vendor).first()
+    record = AgreementRecord.objects.select_related("agreement").filter(intent=intent, vendor=vendor).first()
+    return answer, record
+
+
+def intent_agreement_answers(*, intent: Intent) -> list[AgreementAnswer]:
+    """Every vendor's answer to her terms on one of her requests, oldest first."""
+    return list(
+        AgreementAnswer.objects.filter(intent=intent).select_related("vendor", "proposed").order_by("answered_at")
+    )
+
+
+def intent_agreement_records(*, intent: Intent) -> dict[int, AgreementRecord]:
+    """The agreements reached on one of her requests, by vendor id."""
+    records = AgreementRecord.objects.filter(intent=intent).select_related("agreement")
+    return {record.vendor_id: record for record in records}
+
+
+def customer_agreement_records(*, customer: User) -> QuerySet[AgreementRecord]:
+    """Every agreement she reached with a vendor, oldest first (her export)."""
+    return (
+        AgreementRecord.objects.filter(intent__customer=customer)
+        .select_related("agreement", "vendor")
+        .order_by("reached_at", "id")
+    )
+
+
+def customer_agreement_answers(*, customer: User) -> QuerySet[AgreementAnswer]:
+    """Every vendor's answer to the terms of her requests, oldest first (her export)."""
+    return (
+        AgreementAnswer.objects.filter(intent__customer=customer)
+        .select_related("vendor", "proposed")
+        .order_by("answered_at", "id")
+    )
+
+
+def agreement_answer_ids(*, customer: User) -> list[str]:
+    """The ids of the answers to her requests' terms: the subjects of their events."""
+    return [str(pk) for pk in AgreementAnswer.objects.filter(intent__customer=customer).values_list("pk", flat=True)]
+
+
+def proposal_from(*, intent: Intent, vendor_id: int) -> AgreementAnswer | None:
+    """The alternative agreement a vendor proposed on one of her requests, if it did."""
+    return (
+        AgreementAnswer.objects.select_related("vendor", "proposed")
+        .filter(intent=intent, vendor_id=vendor_id, proposed__isnull=False)
+        .first()
+    )

@@ -27,6 +27,8 @@ from intents.models import Category, Intent, Region
 from intents.notifications import bid_received
 from intents.selectors import lock_intent
 from intents.taxonomy import categories_filter_schema, category_schema
+from intents.terms import legacy_terms
+from vendors.agreements import agree_by_bidding
 from vendors.deal import answer_counter
 from vendors.models import ApiKey, Bid, BidRevision, Delivery, Subscription, SubscriptionKey, Vendor
 from vendors.relationships import ensure_pseudonyms
@@ -338,6 +340,7 @@ def place_bid(
     cleaned = _clean_bid(
         intent, amount=amount, currency=currency, offered_attributes=offered_attributes, valid_until=valid_until
     )
+    agreed = agree_by_bidding(intent=intent, vendor=vendor)
     try:
         with transaction.atomic():
             bid = Bid.objects.create(
@@ -346,7 +349,7 @@ def place_bid(
                 amount=amount,
                 message=message,
                 valid_until=valid_until,
-                terms_accepted=intent.terms,
+                terms_accepted=legacy_terms(agreed.clauses),
                 **cleaned,
             )
     except IntegrityError:

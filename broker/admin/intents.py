@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.shortcuts import render
 
 from intents.attributes import validate_schema
-from intents.models import Category, Intent, Region
+from intents.models import Agreement, Category, Intent, Region
 from vendors.deal import remove_intent
 
 if TYPE_CHECKING:
@@ -95,6 +95,30 @@ class RegionAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    """The roster of standard agreements. A version is immutable once used (a request proffered
+    it, a vendor proposed it): its content is read-only and it cannot be deleted; to change it,
+    add a new version with the same code. ``offered`` may change at any time."""
+
+    list_display = ["title", "code", "version", "offered", "first_used_at", "created_at"]
+    list_filter = ["offered", "code"]
+    search_fields = ["code", "title", "summary"]
+    ordering = ["code", "-version"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Agreement | None = None) -> list[str]:
+        used = obj is not None and obj.is_used
+        return [*Agreement.CONTENT_FIELDS, "first_used_at", "created_at"] if used else ["first_used_at", "created_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Agreement | None = None) -> bool:
+        return obj is not None and not obj.is_used  # never in bulk; a used version is cited by records
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
 class RemovalForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why are these requests removed?")
 
@@ -112,6 +136,7 @@ class IntentAdmin(admin.ModelAdmin):
         "id",
         "customer",
         "attributes",
+        "agreement",
         "terms",
         "created_at",
         "updated_at",

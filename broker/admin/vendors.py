@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from broker.admin.core import ReadOnlyAdmin, ReadOnlyInline
 from reputation.services import refresh_vendor_and_counterparties
 from vendors.models import (
+    AgreementRecord,
     ApiKey,
     Bid,
     BidRevision,
@@ -195,3 +196,12 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ["event", "endpoint"]
     list_filter = ["status"]
     inlines = [WebhookAttemptInline]
+
+
+@admin.register(AgreementRecord)
+class AgreementRecordAdmin(ReadOnlyAdmin):
+    """Agreements reached: what moderators consult when a vendor is reported for breaking one."""
+
+    list_display = ["agreement", "vendor", "customer_handle", "intent", "reached_at", "digest"]
+    list_select_related = ["agreement", "vendor", "intent"]
+    search_fields = ["customer_handle", "digest", "vendor__name"]

@@ -75,6 +75,8 @@ EVENT_DATA: dict[str, type[serializers.Serializer]] = {
     Kind.MESSAGE_CREATED: s.MessageOutput,
     Kind.RATING_REVEALED: RatingRevealedData,
     Kind.IDENTITY_REVEALED: IdentityRevealedData,
+    Kind.AGREEMENT_ACCEPTED: s.AgreementAnswerOutput,
+    Kind.AGREEMENT_REFUSED: s.AgreementAnswerOutput,
     Kind.PING: WebhookPingData,
     Kind.ENDPOINT_DISABLED: WebhookEndpointDisabledData,
 }

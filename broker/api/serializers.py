@@ -7,7 +7,7 @@ from rest_framework import serializers
 from broker.api.errors import error_codes
 from broker.core.money import circulating_currencies
 from intents.models import Category, Intent, Region
-from vendors.models import Bid, BidCounter, DealOutcome, Delivery, Subscription, Vendor, VendorEvent
+from vendors.models import AgreementAnswer, Bid, BidCounter, DealOutcome, Delivery, Subscription, Vendor, VendorEvent
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "example": "120.00"})
@@ -101,6 +101,83 @@ class MarketOutput(serializers.Serializer):
     best_price = MoneySerializer(allow_null=True, help_text="The lowest active offer; never who made it.")
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Machine-readable clauses: each a flag (true) or, for delete_after_days, a number of days.",
+        "properties": {
+            "purpose_limited": {"type": "boolean", "description": "Use what you learn only for this request."},
+            "no_marketing": {"type": "boolean", "description": "No marketing after this request."},
+            "contact_through_broker_only": {"type": "boolean", "description": "Contact her only through intentcast."},
+            "no_third_party_sharing": {"type": "boolean", "description": "Share nothing about her with third parties."},
+            "delete_after_days": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Delete what you hold about her this many days after the deal.",
+            },
+        },
+        "additionalProperties": False,
+    }
+)
+class ClausesField(serializers.DictField):
+    """An agreement's clauses (``intents.terms.CLAUSES``)."""
+
+
+class AgreementOutput(serializers.Serializer):
+    code = serializers.SlugField(help_text="The agreement's stable id; with version, it names it exactly.")
+    version = serializers.IntegerField(help_text="A version never changes once used; changes are new versions.")
+    title = serializers.CharField()
+    summary = serializers.CharField(help_text="In plain words.")
+    clauses = ClausesField()
+
+
+class AgreementRecordOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    intent = serializers.UUIDField()
+    customer = serializers.CharField(help_text="Your handle for the customer.")
+    agreement = AgreementOutput(help_text="The agreement reached, with its clauses as they were agreed.")
+    reached_at = serializers.DateTimeField()
+    digest = serializers.CharField(
+        help_text="SHA-256 (hex) of the RFC 8785 canonical JSON of the facts: see docs/agreements.md."
+    )
+
+
+class AgreementAnswerOutput(serializers.Serializer):
+    intent = serializers.UUIDField()
+    customer = serializers.CharField(help_text="Your handle for the customer.")
+    answer = serializers.ChoiceField(choices=AgreementAnswer.Answer.choices)
+    implicit = serializers.BooleanField(help_text="True when you accepted by bidding without answering first.")
+    terms = AgreementOutput(help_text="The agreement she proffers with the request.")
+    proposed = AgreementOutput(allow_null=True, help_text="The alternative you proposed, if you did.")
+    response = serializers.ChoiceField(
+        choices=AgreementAnswer.Response.choices, allow_null=True, help_text="Her answer to your proposal."
+    )
+    answered_at = serializers.DateTimeField()
+    responded_at = serializers.DateTimeField(allow_null=True)
+    record = AgreementRecordOutput(allow_null=True, help_text="The agreement reached, once there is one.")
+
+
+class AgreementRefInput(serializers.Serializer):
+    code = serializers.SlugField(max_length=50)
+    version = serializers.IntegerField(min_value=1, max_value=2147483647)
+
+
+class AgreementAnswerInput(serializers.Serializer):
+    answer = serializers.ChoiceField(
+        choices=AgreementAnswer.Answer.choices,
+        help_text="accept her agreement, propose one alternative from GET /api/v1/terms/, or decline (then you "
+        "cannot bid on the request).",
+    )
+    agreement = AgreementRefInput(required=False, help_text="The alternative you propose; required with propose.")
+
+    def validate(self, attrs):
+        if attrs["answer"] == AgreementAnswer.Answer.PROPOSE and not attrs.get("agreement"):
+            raise serializers.ValidationError({"agreement": ["Name the agreement you propose: its code and version."]})
+        if attrs["answer"] != AgreementAnswer.Answer.PROPOSE and attrs.get("agreement"):
+            raise serializers.ValidationError({"agreement": ["Only a proposal names an agreement."]})
+        return attrs
+
+
 class IntentOutput(serializers.Serializer):
     id = serializers.UUIDField()
     customer = CustomerSerializer()
@@ -111,7 +188,14 @@ class IntentOutput(serializers.Serializer):
     attributes = serializers.DictField()
     region = serializers.CharField(help_text="ISO 3166 code")
     budget = MoneySerializer(allow_null=True)
-    terms = serializers.DictField()
+    terms = serializers.DictField(
+        help_text="Her agreement's clauses in the three-flag shape of API 1.1 (contact_through_broker_only, "
+        "no_marketing, delete_data_after_days); read agreement for all of them."
+    )
+    agreement = AgreementOutput(
+        help_text="The agreement she proffers: answer it with POST /api/v1/intents/{id}/agreement/; bidding "
+        "without answering accepts it."
+    )
     status = serializers.ChoiceField(choices=Intent.Status.choices)
     format = serializers.ChoiceField(
         choices=Intent.Format.choices,

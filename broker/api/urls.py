@@ -15,6 +15,8 @@ urlpatterns = [
     path("categories/", views.CategoryList.as_view(), name="categories"),
     path("regions/", views.RegionList.as_view(), name="regions"),
     path("events/", views.EventList.as_view(), name="events"),
+    path("terms/", views.TermsList.as_view(), name="terms"),
+    path("agreements/", views.AgreementRecordList.as_view(), name="agreements"),
     path("bids/<uuid:bid_id>/photos/", photos.BidPhotoList.as_view(), name="bid-photos"),
     path("bids/<uuid:bid_id>/photos/<uuid:photo_id>/", photos.BidPhotoDetail.as_view(), name="bid-photo"),
     *router.urls,

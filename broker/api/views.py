@@ -19,14 +19,17 @@ from broker.api.base import ApiMixin
 from broker.api.event_schemas import EventOutput
 from broker.api.pagination import IdCursorPagination, OldestFirstCursorPagination
 from broker.api.permissions import IsVendor
+from broker.core.errors import NotFound
 from broker.pipeline.vendor_view import intents_for_vendor
-from intents.models import Category, Intent, Region
+from intents.models import Agreement, Category, Intent, Region
+from intents.selectors import agreement_roster
 from reputation.models import Rating
 from reputation.selectors import vendor_reputation
 from reputation.services import rate
-from vendors import deal, selectors, services, threads, webhooks
+from vendors import agreements, deal, selectors, services, threads, webhooks
 from vendors.events import vendor_events
 from vendors.models import (
+    AgreementRecord,
     Bid,
     DealOutcome,
     Delivery,
@@ -37,7 +40,13 @@ from vendors.models import (
     WebhookAttempt,
     WebhookEndpoint,
 )
-from vendors.payloads import bid_for_vendor, counter_for_vendor, message_for_vendor
+from vendors.payloads import (
+    answer_for_vendor,
+    bid_for_vendor,
+    counter_for_vendor,
+    message_for_vendor,
+    record_for_vendor,
+)
 from vendors.relationships import block_customer, handles_for_vendor
 
 
@@ -229,6 +238,43 @@ class IntentViewSet(ApiMixin, viewsets.GenericViewSet):
         assert page is not None  # pagination_class is set
         return self.get_paginated_response([message_for_vendor(m, handle=handle) for m in page])
 
+    @extend_schema(methods=["GET"], summary="Your answer to her terms", responses=s.AgreementAnswerOutput)
+    @extend_schema(
+        methods=["POST"],
+        summary="Answer her terms: accept, propose one alternative, or decline",
+        request=s.AgreementAnswerInput,
+        responses={
+            200: s.AgreementAnswerOutput,
+            409: OpenApiResponse(
+                s.ApiErrorOutput,
+                description="already_answered: you answered already; intent_closed: the request is closed.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["get", "post"])
+    def agreement(self, request, pk=None):
+        """Answer the agreement she proffers (POST, once): accept it, propose one alternative from
+        GET /api/v1/terms/ (she accepts or refuses it: events agreement.accepted / agreement.refused),
+        or decline it (then you cannot bid). GET reads your answer (404 before you answered)."""
+        vendor = _vendor(request)
+        intent = selectors.delivered_intent(vendor=vendor, intent_id=pk)
+        if request.method == "POST":
+            data = s.AgreementAnswerInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            proposed = data.validated_data.get("agreement") or {}
+            agreements.answer_terms(
+                vendor=vendor,
+                intent_id=intent.pk,
+                answer=data.validated_data["answer"],
+                code=proposed.get("code"),
+                version=proposed.get("version"),
+            )
+        answer, record = selectors.vendor_answer(vendor=vendor, intent=intent)
+        if answer is None:
+            raise NotFound("You have not answered her terms on this request.")
+        handle = handles_for_vendor(vendor_id=vendor.pk, customer_ids=[intent.customer_id])[intent.customer_id]
+        return Response(answer_for_vendor(answer, intent=intent, handle=handle, record=record))
+
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"])
     def block(self, request, pk=None):
@@ -272,7 +318,9 @@ class BidViewSet(ApiMixin, viewsets.GenericViewSet):
             409: OpenApiResponse(
                 s.ApiErrorOutput,
                 description="You already bid on it (`already_bidding`: revise that bid), the request is closed "
-                "(`intent_closed`), or a request with this Idempotency-Key is still running.",
+                "(`intent_closed`), you declined her terms or your proposed agreement awaits her answer "
+                "(`terms_not_agreed`; a bid without an answer to her terms accepts them), or a request with this "
+                "Idempotency-Key is still running.",
             ),
         },
     )
@@ -358,6 +406,43 @@ class EventList(ApiMixin, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no vendor
             return VendorEvent.objects.none()
         return vendor_events(vendor_id=_vendor(self.request).pk)
+
+
+class RosterPagination(IdCursorPagination):
+    """The roster is short; by code, each once (its current version)."""
+
+    ordering = "code"
+
+
+class TermsList(ApiMixin, generics.ListAPIView):
+    """The roster of standard agreements: what a request may proffer and what you may propose
+    instead (each code's current version)."""
+
+    serializer_class = s.AgreementOutput
+    pagination_class = RosterPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation reads no table
+            return Agreement.objects.none()
+        return agreement_roster()
+
+
+class AgreementRecordList(ApiMixin, generics.ListAPIView):
+    """The agreements you reached with customers, newest first: each names the customer by your
+    handle for her, and carries the digest both sides hold."""
+
+    serializer_class = s.AgreementRecordOutput
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no vendor
+            return AgreementRecord.objects.none()
+        return selectors.vendor_agreement_records(vendor=_vendor(self.request))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # pagination_class is set
+        return self.get_paginated_response([record_for_vendor(record) for record in page])
 
 
 class WebhookEndpointViewSet(

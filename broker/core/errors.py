@@ -49,6 +49,25 @@ class AlreadyBidding(Conflict):
     code = "already_bidding"
 
 
+class AgreementImmutable(Conflict):
+    """This version of the agreement is used by requests or agreements: it cannot change or be
+    deleted (add a new version)."""
+
+    code = "agreement_immutable"
+
+
+class TermsNotAgreed(Conflict):
+    """You declined her terms, or your proposed alternative awaits her answer: you cannot bid."""
+
+    code = "terms_not_agreed"
+
+
+class AlreadyAnswered(Conflict):
+    """You have already answered her terms on this request."""
+
+    code = "already_answered"
+
+
 def prefixed_errors(prefix: str, error: ValidationError) -> dict[str, list[str]]:
     """Errors about the parts of one field (say the attributes of an intent) as ``prefix.part``
     keys, e.g. ``attributes.mileage``; the API nests them again, the website puts each message

@@ -16,7 +16,7 @@ from typing import Any
 from intents.models import Intent
 from reputation.selectors import CustomerReputation, customer_reputation, customer_reputations
 from vendors.models import Bid
-from vendors.payloads import bid_for_vendor, money
+from vendors.payloads import agreement_for_vendor, bid_for_vendor, money
 from vendors.relationships import (
     handles_for_customer,
     handles_for_vendor,
@@ -35,7 +35,7 @@ def intent_for_vendor(
     identity: dict[str, str] | None = None,
     market: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``intent`` needs ``category`` and ``region`` loaded. ``identity`` is what the customer
+    """``intent`` needs ``category``, ``region`` and ``agreement`` loaded. ``identity`` is what the customer
     chose to tell this vendor after accepting its bid, and only ever this vendor's. ``market``
     (how many offers, the best price) is shown for an open-format request only, and never who
     made them."""
@@ -50,6 +50,7 @@ def intent_for_vendor(
         "region": intent.region.code,
         "budget": money(intent.budget_max, intent.currency),
         "terms": intent.terms,
+        "agreement": agreement_for_vendor(intent.agreement),
         "status": intent.status,
         "format": intent.format,
         "sealed_until": intent.sealed_until.isoformat() if intent.sealed_until else None,

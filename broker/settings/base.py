@@ -282,6 +282,9 @@ INTENTCAST = {
     # A vendor with fewer visible ratings than this is "new": its mean is not yet a judgement, so
     # a request's minimum rating does not apply to it; she chooses whether new vendors hear her.
     "NEW_VENDOR_MIN_RATINGS": env.int("NEW_VENDOR_MIN_RATINGS", default=3),
+    # The agreement (a roster code, intents.models.Agreement) a customer's first request proffers
+    # unless she picks another; later requests preselect the one her latest request proffered.
+    "DEFAULT_AGREEMENT": env("DEFAULT_AGREEMENT", default="standard"),
 }
 
 LOGGING = {

@@ -26,6 +26,17 @@ class DeclineForm(AccessibleForm):
     )
 
 
+class ProposalResponseForm(AccessibleForm):
+    """Her answer to the alternative agreement a vendor proposed."""
+
+    response = forms.ChoiceField(
+        label="Your answer",
+        choices=[("accept", "Accept it for this vendor"), ("refuse", "Refuse it and keep your terms")],
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose to accept or to refuse the proposal."},
+    )
+
+
 class WithdrawForm(AccessibleForm):
     reason = forms.ChoiceField(
         label="Why are you withdrawing it?",

@@ -15,10 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from broker.core.errors import DomainError, NotFound
-from broker.website.deal_forms import CounterForm, DeclineForm, OutcomeForm, WithdrawForm
+from broker.website.deal_forms import CounterForm, DeclineForm, OutcomeForm, ProposalResponseForm, WithdrawForm
 from intents import selectors
 from intents.models import Intent
-from vendors import deal, relationships
+from intents.terms import describe_clauses
+from vendors import agreements, deal, relationships
 from vendors import selectors as vendor_selectors
 from vendors.models import Bid, DealOutcome
 
@@ -250,5 +251,52 @@ def deal_outcome(request: HttpRequest, pk: Any, bid_id: Any) -> HttpResponse:
         form=form,
         consequences=["The vendor is told what you say. Once a deal is completed, both of you can rate it."],
         action_label="Save",
+        danger=False,
+    )
+
+
+@login_required
+def terms_respond(request: HttpRequest, pk: Any, vendor_id: int) -> HttpResponse:
+    """She accepts or refuses the agreement a vendor proposed instead of hers. The buttons on the
+    request's page post her choice here; this page says what follows and asks her to confirm
+    (the confirming button posts ``confirmed``), since her answer cannot be undone."""
+    intent = own_intent(request, pk)
+    proposal = vendor_selectors.proposal_from(intent=intent, vendor_id=vendor_id)
+    if proposal is None or proposal.proposed is None:
+        raise Http404("This vendor has proposed no other agreement on this request.")
+    vendor, proposed = proposal.vendor, proposal.proposed
+    form = ProposalResponseForm(request.POST or None, initial={"response": request.GET.get("response")})
+    if request.method == "POST" and form.is_valid() and request.POST.get("confirmed") == "yes":
+        accept = form.cleaned_data["response"] == "accept"
+        try:
+            agreements.respond_to_proposal(
+                customer=_customer(request), intent_id=intent.pk, vendor_id=vendor.pk, accept=accept
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                f"Agreed with {vendor.name} on “{proposed.title}”. It can now make an offer; the agreement "
+                "is recorded for both of you."
+                if accept
+                else f"Refused. {vendor.name} has been told; it may still accept your terms or decline them.",
+            )
+        return redirect("intents:detail", pk=intent.pk)
+    return _confirm(
+        request,
+        intent,
+        title=f"{vendor.name} proposes “{proposed.title}”",
+        form=form,
+        lead=proposed.summary,
+        lead_list=describe_clauses(proposed.clauses),
+        consequences=[
+            f"If you accept: you and {vendor.name} agree on “{proposed.title}” for this request, instead of your "
+            "terms; the agreement is recorded for both of you, and the vendor may make an offer.",
+            f"If you refuse: {vendor.name} is told, and may still accept your terms or decline them.",
+            "Your answer is final: it cannot be changed afterwards. Other vendors keep your terms either way.",
+        ],
+        action_label="Confirm my answer",
+        action_name="confirmed",
         danger=False,
     )

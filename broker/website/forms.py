@@ -12,9 +12,10 @@ from django.utils import timezone
 from broker.core.language import DEFAULT_LANGUAGE, DETECT, REQUEST_LANGUAGES, detect_language
 from broker.core.money import currency_choices
 from intents.attributes import bounds_text, enum_choices, resolve_unit
-from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, Category, Intent, Notification, Region
+from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, Agreement, Category, Intent, Notification, Region
+from intents.selectors import agreement_roster
 from intents.taxonomy import category_choices, category_schema
-from intents.terms import DEFAULT_TERMS, RETENTION_CHOICES
+from intents.terms import describe_clauses
 from vendors.models import Vendor
 
 ATTRIBUTE_PREFIX = "attr_"
@@ -185,7 +186,7 @@ class AttributesForm(AccessibleForm):
             elif key == "expires_at":
                 field = "expires_on"
             elif key == "terms":
-                field = "delete_data_after_days"
+                field = "agreement"
             elif key == "audience_include_new":
                 field = "audience_new"
             else:
@@ -349,21 +350,13 @@ class IntentForm(AttributesForm, AudienceForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Sealed offers only: you see them all together at this time, and accept one after it.",
     )
-    contact_through_broker_only = forms.BooleanField(
-        required=False,
-        initial=DEFAULT_TERMS["contact_through_broker_only"],
-        label="Vendors may contact me only through intentcast",
-    )
-    no_marketing = forms.BooleanField(
-        required=False, initial=DEFAULT_TERMS["no_marketing"], label="No marketing after this request"
-    )
-    delete_data_after_days = forms.TypedChoiceField(
-        coerce=int,
-        empty_value=None,
-        required=False,
-        initial=DEFAULT_TERMS["delete_data_after_days"],
-        choices=[("", "Keep it")] + [(d, f"{d} days after the deal") for d in RETENTION_CHOICES],
-        label="Vendors delete what they hold about me",
+    agreement = forms.ModelChoiceField(
+        queryset=Agreement.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        required=False,  # a form posted without it: the agreement preselected for her
+        label="Your terms",
+        error_messages={"invalid_choice": "Choose one of the agreements listed."},
     )
 
     def __init__(
@@ -373,10 +366,15 @@ class IntentForm(AttributesForm, AudienceForm):
         country: Region,
         language: str = DEFAULT_LANGUAGE,
         history: list[Vendor] | None = None,
+        agreement: Agreement | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.add_audience_fields(history or [])
+        agreements = cast(forms.ModelChoiceField, self.fields["agreement"])
+        agreements.queryset = agreement_roster()
+        self.remembered = agreement
+        self.fields["agreement"].initial = agreement.pk if agreement is not None else None
         self.category = category
         self.country = country
         self.fields["language"].initial = language
@@ -390,8 +388,20 @@ class IntentForm(AttributesForm, AudienceForm):
         self.fields["expires_on"].initial = (timezone.localdate() + timedelta(days=14)).isoformat()
         self.add_attribute_fields(category, country.code)
 
-    def term_fields(self):
-        return [self[name] for name in ("contact_through_broker_only", "no_marketing", "delete_data_after_days")]
+    def agreement_cards(self) -> list[dict]:
+        """The roster as radio cards: each agreement with its summary and clauses, and whether it
+        is the one chosen (her remembered default on a new form)."""
+        bound = self["agreement"]
+        chosen = str(bound.value() or "")
+        return [
+            {
+                "agreement": agreement,
+                "id": f"{bound.auto_id}_{index}",
+                "checked": str(agreement.pk) == chosen,
+                "clauses": describe_clauses(agreement.clauses),
+            }
+            for index, agreement in enumerate(cast(forms.ModelChoiceField, self.fields["agreement"]).queryset or [])
+        ]
 
     def publish_arguments(self) -> dict:
         data = self.cleaned_data
@@ -416,11 +426,7 @@ class IntentForm(AttributesForm, AudienceForm):
             "expires_at": expires_at,
             "format": data.get("format") or Intent.Format.OPEN,
             "sealed_until": data.get("sealed_until") if data.get("format") == Intent.Format.SEALED else None,
-            "terms": {
-                "contact_through_broker_only": data.get("contact_through_broker_only", False),
-                "no_marketing": data.get("no_marketing", False),
-                "delete_data_after_days": data.get("delete_data_after_days"),
-            },
+            "agreement": data.get("agreement") or self.remembered,
             **self.audience_arguments(),
         }
 

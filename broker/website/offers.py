@@ -17,9 +17,10 @@ from django.utils import timezone
 from intents.comparison import MEETS, NOT_STATED, Comparison, compare, format_value, label_of
 from intents.models import Intent
 from intents.taxonomy import category_schema
+from intents.terms import describe_clauses
 from reputation.selectors import VendorCard
 from vendors.deal import offer_expired
-from vendors.models import Bid, BidCounter, BidPhoto
+from vendors.models import AgreementAnswer, AgreementRecord, Bid, BidCounter, BidPhoto, Vendor
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Offer:
     budget_difference: Decimal | None  # positive: under her budget, rounded down in her favour of caution
     counter_changes: list[str] = field(default_factory=list)  # the values she asked for, for people
     cells: dict[str, Any] = field(default_factory=dict)
+    terms: TermsAnswer | None = None  # the vendor's answer to her terms, the agreement it stands on
 
     @property
     def over_budget(self) -> Decimal | None:
@@ -42,6 +44,65 @@ class Offer:
     @property
     def can_act(self) -> bool:
         return self.bid.status == Bid.Status.ACTIVE and not self.expired
+
+
+@dataclass
+class TermsAnswer:
+    """One vendor's answer to the agreement she proffered, for people: ``state`` is one of
+    ``accepted`` (her terms), ``agreed`` (its proposal, which she accepted), ``proposed`` (waiting
+    for her), ``refused`` (she refused its proposal), ``declined`` (it cannot bid)."""
+
+    vendor: Vendor
+    state: str
+    text: str
+    answer: AgreementAnswer | None
+    record: AgreementRecord | None
+    proposed_clauses: list[str] = field(default_factory=list)
+
+    @property
+    def awaits_her(self) -> bool:
+        return self.state == "proposed"
+
+
+def terms_answers(
+    intent: Intent, answers: Sequence[AgreementAnswer], records: dict[int, AgreementRecord]
+) -> dict[int, TermsAnswer]:
+    """Each answering vendor's answer to her terms, by vendor id."""
+    result = {}
+    for answer in answers:
+        record = records.get(answer.vendor_id)
+        proposed = answer.proposed
+        if record is not None and record.agreement_id != intent.agreement_id:
+            state, text = "agreed", f"agreed with you on “{record.agreement.title}”, its proposal"
+        elif record is not None:
+            how = " by bidding" if answer.implicit else ""
+            after = f" (after you refused “{proposed.title}”)" if proposed is not None else ""
+            state, text = "accepted", f"accepted your terms{how}{after}"
+        elif answer.answer == AgreementAnswer.Answer.DECLINE:
+            state, text = "declined", "declined your terms: it cannot make an offer"
+        elif answer.response == AgreementAnswer.Response.PENDING and proposed is not None:
+            state, text = "proposed", f"proposes “{proposed.title}” instead of your terms"
+        else:
+            title = proposed.title if proposed is not None else "other terms"
+            state, text = "refused", f"proposed “{title}”; you refused it"
+        result[answer.vendor_id] = TermsAnswer(
+            vendor=answer.vendor,
+            state=state,
+            text=text,
+            answer=answer,
+            record=record,
+            proposed_clauses=describe_clauses(proposed.clauses) if proposed is not None else [],
+        )
+    return result
+
+
+def attach_terms(offers: Sequence[Offer], answers: dict[int, TermsAnswer]) -> None:
+    """Put each vendor's answer beside its offer. An offer made before agreements existed stood
+    on her terms: every bid accepted them."""
+    for offer in offers:
+        offer.terms = answers.get(offer.bid.vendor_id) or TermsAnswer(
+            vendor=offer.bid.vendor, state="accepted", text="accepted your terms by bidding", answer=None, record=None
+        )
 
 
 @dataclass(frozen=True)

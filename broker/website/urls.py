@@ -27,6 +27,7 @@ urlpatterns = [
     path("notifications/read/", memory_views.notifications_read, name="notifications_read"),
     path("notifications/<int:notification_id>/open/", memory_views.notification_open, name="notification_open"),
     path("notifications/settings/", memory_views.notification_settings, name="notification_settings"),
+    path("requests/<uuid:pk>/vendors/<int:vendor_id>/terms/", deal_views.terms_respond, name="terms_respond"),
     path("my-data/", views.my_data, name="my_data"),
     path("my-data/export.json", views.export_json, name="export_json"),
     path("my-data/export.zip", views.export_zip, name="export_zip"),

@@ -20,7 +20,15 @@ from broker.pipeline.audience import amend_with_audience, publish_with_audience
 from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
-from broker.website.offers import SORT_LABELS, build_offers, matrix, sealed_notice, sort_offers
+from broker.website.offers import (
+    SORT_LABELS,
+    attach_terms,
+    build_offers,
+    matrix,
+    sealed_notice,
+    sort_offers,
+    terms_answers,
+)
 from broker.website.personal_data_warning import check_request_text
 from intents import selectors
 from intents.comparison import describe_attributes
@@ -63,6 +71,7 @@ def intent_new(request):
         language=preferred_language(request.headers.get("Accept-Language", "")),
         history=history,
         initial={"invite": _invited(request, history)},
+        agreement=selectors.remembered_agreement(customer=request.user),
     )
     warning = None
     if request.method == "POST" and form.is_valid():
@@ -82,6 +91,7 @@ def intent_new(request):
                 country=country,
                 language=form.fields["language"].initial,
                 history=history,
+                agreement=form.remembered,
             )
             messages.info(request, "We removed the personal data. Check your request, then publish it.")
         elif check.warning is not None:
@@ -155,7 +165,14 @@ def _offers_context(request, intent) -> dict:
     reputations = vendor_cards({b.vendor_id for b in bids})
     sealed = sealed_notice(intent, len(bids))
     offers, sort = sort_offers([] if sealed else build_offers(intent, bids, reputations), request.GET.get("sort", ""))
+    answers = terms_answers(
+        intent,
+        vendor_selectors.intent_agreement_answers(intent=intent),
+        vendor_selectors.intent_agreement_records(intent=intent),
+    )
+    attach_terms(offers, answers)
     return {
+        "terms_answers": list(answers.values()),
         "intent": intent,
         "offers": offers,
         "matrix": matrix(offers),
@@ -213,7 +230,7 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
         "website/intent_detail.html",
         {
             **context,
-            "terms": describe_terms(intent.terms),
+            "terms": describe_terms(intent.agreement),
             "accepted": accepted,
             "my_outcome": my_outcome,
             "outcome_form": OutcomeForm() if accepted is not None and my_outcome is None else None,

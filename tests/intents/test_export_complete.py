@@ -43,7 +43,9 @@ EXPORTED = {
     "intents.Notification": "notifications",
     "intents.NotificationPreference": "notification_preferences",
     "vendors.Delivery": "deliveries",
-    "vendors.AudienceChoice": "requests",  # requests[].audience.invited / excluded
+    "vendors.AudienceChoice": "requests",
+    "vendors.AgreementAnswer": "terms_answers",
+    "vendors.AgreementRecord": "agreements",  # requests[].audience.invited / excluded
     "vendors.Pseudonym": "pseudonyms",
     "vendors.Block": "blocks",
     "vendors.IdentityReveal": "identity_shared_with",

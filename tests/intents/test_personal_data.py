@@ -49,9 +49,15 @@ def test_export_has_everything_about_her(customer, history, vendor):
 
 def test_csv_export_is_a_zip_of_sections(customer, history):
     archive = zipfile.ZipFile(io.BytesIO(export_csv(customer=customer)))
-    assert {"export.csv", "account.csv", "requests.csv", "bids_received.csv", "messages.csv", "ratings.csv"} <= set(
-        archive.namelist()
-    )
+    assert {
+        "export.csv",
+        "account.csv",
+        "requests.csv",
+        "bids_received.csv",
+        "messages.csv",
+        "ratings.csv",
+        "agreements.csv",
+    } <= set(archive.namelist())
     assert "Low-mileage Toyota Yaris" in archive.read("requests.csv").decode()
 
 

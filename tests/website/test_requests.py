@@ -11,7 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from broker.models import OutboxEvent
-from intents.models import Intent
+from intents.models import Agreement, Intent
 from tests.factories import UserFactory, VendorFactory
 from vendors.models import Bid, Delivery
 from vendors.photos import add_photo
@@ -47,9 +47,7 @@ def yaris_form(**overrides):
         "region": "GB-LND",
         "budget_max": "4000",
         "currency": "GBP",
-        "contact_through_broker_only": "on",
-        "no_marketing": "on",
-        "delete_data_after_days": "90",
+        "agreement": str(Agreement.objects.roster().get(code="standard").pk),
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
