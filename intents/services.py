@@ -35,7 +35,7 @@ LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
 def clean_audience(
     *, audience_max: Any, audience_min_rating: Any, audience_include_new: Any, audience_named: Any = False
 ) -> dict[str, Any]:
-    """Her audience controls: the most vendors (1 to 500, or none), the least mean rating (1.0 to
+    """Her audience controls: the most vendors (1 to 500, or none), the lowest score (1.0 to
     5.0 stars, or none) and whether new vendors may hear her. One ``ValidationError`` keyed by
     field."""
     errors: dict[str, str] = {}

@@ -227,7 +227,8 @@ class AudienceForm(AccessibleForm):
         max_digits=3,
         decimal_places=1,
         label="Lowest rating (stars)",
-        help_text="A vendor's mean rating from its customers, from 1.0 to 5.0. Leave it empty to allow any rating.",
+        help_text="A vendor's score from its customers' ratings (the one shown beside its offers), "
+        "from 1.0 to 5.0. Leave it empty to allow any rating.",
         error_messages={
             "invalid": "Enter a number of stars such as 4 or 4.5.",
             "min_value": "Choose at least 1 star.",
