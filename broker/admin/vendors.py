@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.template.response import TemplateResponse
 
 from broker.admin.core import ReadOnlyAdmin, ReadOnlyInline
@@ -90,6 +90,7 @@ class VendorAdmin(admin.ModelAdmin):
     search_fields = ["name", "contact_email"]
     readonly_fields = ["status", "created_at", "approved_at", "rejected_at", "rejection_reason"]
     autocomplete_fields = ["categories", "regions"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [MembershipInline, InvitationInline, ApiKeyInline, SubscriptionInline]
     actions = ["approve", "reject", "suspend"]
 
