@@ -9,7 +9,7 @@ from allauth.account.models import EmailAddress
 from allauth.account.utils import complete_signup
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -285,7 +285,10 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("vendor_site:dashboard")
         return render(request, "vendor_site/invitation.html", {"invitation": found, "error": error})
     form = NewLoginForm(request.POST or None)
-    taken = EmailAddress.objects.filter(email__iexact=found.email).exists()
+    taken = (
+        EmailAddress.objects.filter(email__iexact=found.email).exists()
+        or get_user_model().objects.filter(email__iexact=found.email).exists()
+    )
     if request.method == "POST" and not taken and form.is_valid():
         try:
             with transaction.atomic():
