@@ -24,9 +24,7 @@ def admin_action(admin_client, action, vendor, **extra):
     return admin_client.post(VENDOR_ADMIN, {"action": action, ACTION_CHECKBOX_NAME: [vendor.pk], **extra})
 
 
-def test_signup_pending_approved_key_api_revoked(
-    categories, regions, admin_client, django_capture_on_commit_callbacks
-):
+def test_signup_pending_approved_key_api_revoked(categories, regions, admin_client, django_capture_on_commit_callbacks):
     client = Client()
     response = sign_up(client, categories, regions)
     assert response.status_code == 302
@@ -93,7 +91,9 @@ def test_rejected_vendor_is_emailed_the_reason_and_cannot_open_the_area(
     assert vendor.status == Vendor.Status.PENDING and mail.outbox == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        admin_action(admin_client, "reject", vendor, apply="1", reason="We could not find the business at that address.")
+        admin_action(
+            admin_client, "reject", vendor, apply="1", reason="We could not find the business at that address."
+        )
     vendor.refresh_from_db()
     assert vendor.status == Vendor.Status.REJECTED
     assert [m.to for m in mail.outbox] == [["bob@bobscars.example"]]

@@ -136,7 +136,14 @@ def test_a_customer_account_cannot_open_the_vendor_area(customer_client):
 
 def test_a_vendor_login_cannot_open_a_customers_pages(dealer, customer, publish, subscribe):
     intent = publish(customer)
-    for path in ("/requests/", "/requests/new/", f"/requests/{intent.pk}/", "/my-data/", "/notifications/", "/vendors/"):
+    for path in (
+        "/requests/",
+        "/requests/new/",
+        f"/requests/{intent.pk}/",
+        "/my-data/",
+        "/notifications/",
+        "/vendors/",
+    ):
         response = dealer.get(path)
         assert response.status_code == 403, path
         assert b"vendor's login" in response.content
