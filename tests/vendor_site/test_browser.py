@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.broker.receiver import Receiver
-from tests.website.test_browser import SCREENSHOTS, browser, both_widths, serious_violations  # noqa: F401
+from tests.website.test_browser import SCREENSHOTS, both_widths, browser  # noqa: F401
 from vendors.models import ApiKey, Vendor, WebhookEndpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
