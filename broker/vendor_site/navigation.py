@@ -3,19 +3,20 @@ the subscriptions editor take their place here when they are built (docs/vendors
 
 from typing import Literal
 
-Audience = Literal["everyone", "owner"]
+# "pending": shown while the vendor awaits approval too; "approved": once it is approved.
+Shown = Literal["pending", "approved"]
 
-NAV: list[tuple[str, str, Audience]] = [
-    ("vendor_site:dashboard", "Dashboard", "everyone"),
-    ("vendor_site:keys", "API keys", "everyone"),
-    ("vendor_site:webhooks", "Webhooks", "everyone"),
-    ("vendor_site:team", "Team", "everyone"),
+NAV: list[tuple[str, str, Shown]] = [
+    ("vendor_site:dashboard", "Dashboard", "pending"),
+    ("vendor_site:keys", "API keys", "approved"),
+    ("vendor_site:webhooks", "Webhooks", "approved"),
+    ("vendor_site:team", "Team", "pending"),
 ]
 
 
-def nav_items(*, is_owner: bool, current: str) -> list[dict]:
+def nav_items(*, approved: bool, current: str) -> list[dict]:
     return [
         {"url_name": url_name, "label": label, "current": url_name == current}
-        for url_name, label, audience in NAV
-        if audience == "everyone" or is_owner
+        for url_name, label, shown in NAV
+        if shown == "pending" or approved
     ]

@@ -33,7 +33,7 @@ ATTEMPTS_SHOWN = 50
 def page(request: HttpRequest, template: str, context: dict, *, current: str = "", status: int = 200) -> HttpResponse:
     """Render a vendor-area page with its navigation."""
     membership = getattr(request, "membership", None)
-    nav = nav_items(is_owner=bool(membership and membership.is_owner), current=current) if membership else []
+    nav = nav_items(approved=membership.vendor.is_approved, current=current) if membership else []
     return render(request, f"vendor_site/{template}", {**context, "nav": nav}, status=status)
 
 
