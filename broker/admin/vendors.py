@@ -1,6 +1,7 @@
 """Admin for the vendor side: vendors, keys, subscriptions, bids, threads, what vendors know of
 customers, the inbox and the event log with its webhooks."""
 
+from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -85,7 +86,7 @@ class RejectForm(forms.Form):
 
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "contact_email", "website", "created_at", "approved_at"]
+    list_display = ["name", "status", "contact_email", "email_confirmed", "website", "created_at", "approved_at"]
     list_filter = [ApprovalQueueFilter, "status", "created_at"]
     search_fields = ["name", "contact_email"]
     readonly_fields = ["status", "created_at", "approved_at", "rejected_at", "rejection_reason"]
@@ -93,6 +94,11 @@ class VendorAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [MembershipInline, InvitationInline, ApiKeyInline, SubscriptionInline]
     actions = ["approve", "reject", "suspend"]
+
+    @admin.display(boolean=True, description="email confirmed")
+    def email_confirmed(self, vendor) -> bool:
+        """Whether the contact address was confirmed through allauth's link (check before approving)."""
+        return EmailAddress.objects.filter(email__iexact=vendor.contact_email, verified=True).exists()
 
     @admin.action(description="Reject selected vendors (with a reason, emailed to them)")
     def reject(self, request, queryset):
