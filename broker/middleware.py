@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
 
 from broker.api.errors import TOO_LARGE, URI_TOO_LONG, error_body
 from broker.core import request_id
+from vendors.team import current_membership, is_vendor_account
 
 
 class RejectNulCharactersMiddleware:
@@ -82,3 +84,31 @@ class ApiLimitsMiddleware:
             message = f"The request body is larger than {max_body} bytes."
             return JsonResponse(error_body(TOO_LARGE, message), status=413)
         return self.get_response(request)
+
+
+class CustomerPagesMiddleware:
+    """A vendor's login never opens a customer's pages (the website's ``intents`` namespace), so
+    one login cannot act on both sides of a deal; the pages anyone may see (the home page, a
+    vendor's public profile) stay open. The vendor area refuses customers' logins itself
+    (``broker.vendor_site.access``)."""
+
+    OPEN_TO_ALL = frozenset({"home", "vendor_profile"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if (
+            match is None
+            or match.app_name != "intents"
+            or match.url_name in self.OPEN_TO_ALL
+            or not request.user.is_authenticated
+            or not is_vendor_account(request.user)
+        ):
+            return None
+        membership = current_membership(request.user)
+        return render(request, "website/vendor_login.html", {"membership": membership}, status=403)

@@ -15,14 +15,26 @@ class Vendor(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending approval"
         APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
         SUSPENDED = "suspended", "Suspended"
 
     name = models.CharField(max_length=200)
     contact_email = models.EmailField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="vendors")
+    # Everyone who acts or acted for the vendor (a removed member stays: reputation counts the
+    # vendor's people as one party with it). Who may act now: ``VendorMembership.removed_at``.
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="vendors", through="VendorMembership"
+    )
+    # What a business says of itself when it signs up; the description is shown to customers.
+    website = models.URLField(max_length=300, blank=True)
+    description = models.TextField(max_length=1000, blank=True)
+    categories = models.ManyToManyField("intents.Category", blank=True, related_name="+")
+    regions = models.ManyToManyField("intents.Region", blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(max_length=2000, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -37,6 +49,58 @@ class Vendor(models.Model):
     # The API authenticates a vendor as the request's principal (see vendors.api.authentication).
     is_authenticated = True
     is_anonymous = False
+
+
+class VendorMembership(models.Model):
+    """A login that acts for a vendor. An account with a membership, current or removed, is a
+    vendor account: it never opens a customer's pages (and a customer's account never opens the
+    vendor area), so one login cannot act on both sides of a deal. One current vendor per login."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_memberships")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "user"], name="membership_once_per_pair"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(removed_at__isnull=True), name="membership_one_current_vendor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.vendor_id}"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+
+class VendorInvitation(models.Model):
+    """An owner invited someone by email to act for the vendor. Only the token's digest is
+    stored; the link in the email carries the token."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=8, choices=VendorMembership.Role.choices, default=VendorMembership.Role.MEMBER)
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.vendor_id}"
 
 
 class ApiKey(models.Model):
@@ -497,6 +561,10 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(max_length=500)
     # Standard Webhooks secret, "whsec_" + base64; shown to the vendor once.
     secret = models.CharField(max_length=100)
+    # After a rotation the old secret signs too, until ``previous_secret_until`` (Standard
+    # Webhooks sends several signatures), so the receiver can switch without losing events.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     # Event kinds this endpoint wants; empty means all.
     events = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)

@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from broker.core.errors import NotFound
 from intents.models import Category, Intent
 from vendors.models import (
     AgreementAnswer,
     AgreementRecord,
+    ApiKey,
     AudienceChoice,
     Bid,
     BidCounter,
@@ -29,6 +31,10 @@ from vendors.models import (
     Subscription,
     SubscriptionKey,
     Vendor,
+    VendorInvitation,
+    VendorMembership,
+    WebhookAttempt,
+    WebhookEndpoint,
 )
 
 if TYPE_CHECKING:
@@ -599,8 +605,9 @@ def deal_vendor_ids(*, customer_ids: Iterable[int]) -> dict[int, set[int]]:
 
 
 def vendor_account_pairs(*, vendor_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
-    """(user id, vendor id) for every account that acts for a vendor."""
-    through = Vendor.users.through.objects.all()
+    """(user id, vendor id) for every account that acts or acted for a vendor (a removed member
+    stays one party with it)."""
+    through = VendorMembership.objects.all()
     if vendor_ids is not None:
         through = through.filter(vendor_id__in=list(vendor_ids))
     return set(through.values_list("user_id", "vendor_id"))
@@ -668,3 +675,61 @@ def proposal_from(*, intent: Intent, vendor_id: int) -> AgreementAnswer | None:
         .filter(intent=intent, vendor_id=vendor_id, proposed__isnull=False)
         .first()
     )
+
+
+# The vendor area ---------------------------------------------------------------------------
+
+
+def vendor_api_keys(*, vendor: Vendor) -> QuerySet[ApiKey]:
+    """Its keys, live first, newest first: prefix, name, created, last used (never the digest)."""
+    return ApiKey.objects.filter(vendor=vendor).order_by(F("revoked_at").desc(nulls_first=True), "-created_at")
+
+
+def vendor_endpoints(*, vendor: Vendor) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(vendor=vendor).order_by("-active", "created_at")
+
+
+def endpoint_attempts(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookAttempt]:
+    """Every delivery attempt to ``endpoint``, newest first, with the event it carried."""
+    return WebhookAttempt.objects.filter(delivery__endpoint=endpoint).select_related("delivery__event")
+
+
+def vendor_members(*, vendor: Vendor) -> QuerySet[VendorMembership]:
+    """The people who act for ``vendor`` now, owners first."""
+    return (
+        VendorMembership.objects.filter(vendor=vendor, removed_at__isnull=True)
+        .select_related("user", "vendor")
+        .order_by("-role", "created_at")
+    )
+
+
+def open_invitations(*, vendor: Vendor) -> QuerySet[VendorInvitation]:
+    return VendorInvitation.objects.filter(
+        vendor=vendor, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def vendor_area_summary(*, vendor: Vendor) -> dict[str, int]:
+    """The counts on the vendor's dashboard."""
+    return {
+        "live_keys": ApiKey.objects.filter(vendor=vendor, revoked_at__isnull=True).count(),
+        "active_endpoints": WebhookEndpoint.objects.filter(vendor=vendor, active=True).count(),
+        "members": VendorMembership.objects.filter(vendor=vendor, removed_at__isnull=True).count(),
+        "subscriptions": Subscription.objects.filter(vendor=vendor, active=True).count(),
+        "open_deliveries": Delivery.objects.filter(
+            vendor=vendor, passed_at__isnull=True, withdrawn_at__isnull=True, intent__status=Intent.Status.OPEN
+        ).count(),
+    }
+
+
+def public_vendor(*, vendor_id: int) -> Vendor:
+    """A vendor as any customer may see it: approved vendors only, with what it serves. Nothing
+    here is about a customer."""
+    vendor = (
+        Vendor.objects.filter(pk=vendor_id, status=Vendor.Status.APPROVED)
+        .prefetch_related("categories", "regions")
+        .first()
+    )
+    if vendor is None:
+        raise NotFound("No such vendor.")
+    return vendor

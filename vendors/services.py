@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,6 +22,7 @@ from broker.core.audit import record_audit
 from broker.core.bulk import insert_ignoring_conflicts
 from broker.core.errors import AlreadyBidding, BidNotActive, IntentClosed, NotFound, prefixed_errors
 from broker.core.keywords import MAX_STEM, index_stem, keyword_stems
+from broker.core.mail import email_after_commit
 from broker.core.money import clean_currency
 from intents.attributes import clean_filters, clean_offer_attributes
 from intents.models import Category, Intent, Region
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 KEY_PREFIX = "ic_"
+KEY_NAME_MAX = 100
+REJECTION_REASON_MAX = 2000
 MAX_KEYWORDS = 50
 MAX_SUBSCRIPTION_KEYS = 20_000
 
@@ -54,10 +58,48 @@ def create_vendor(*, name: str, contact_email: str, approve: bool = False, actor
 
 
 def approve_vendor(*, vendor: Vendor, actor: User | None = None) -> Vendor:
+    """Approve a vendor. One that signed up (pending) or was turned down is told by email; its
+    area opens and its keys work from now on."""
+    first_approval = vendor.status in (Vendor.Status.PENDING, Vendor.Status.REJECTED)
     vendor.status = Vendor.Status.APPROVED
     vendor.approved_at = vendor.approved_at or timezone.now()
-    vendor.save(update_fields=["status", "approved_at"])
+    vendor.rejected_at, vendor.rejection_reason = None, ""
+    vendor.save(update_fields=["status", "approved_at", "rejected_at", "rejection_reason"])
     record_audit(actor=actor, action="vendor.approved", target=vendor)
+    if first_approval:
+        email_after_commit(
+            to=vendor.contact_email,
+            subject=f"{vendor.name} is approved on intentcast",
+            body=f"Welcome to intentcast. {vendor.name} is approved: log in to the vendor area at "
+            f"{settings.SITE_URL}/vendor/ to create API keys, register webhooks and invite your team.",
+        )
+    return vendor
+
+
+def reject_vendor(*, vendor: Vendor, reason: str, actor: User | None = None) -> Vendor:
+    """Turn down a vendor that signed up. The reason is required: it is emailed to the vendor,
+    which can no longer open its area."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the vendor is turned down: the reason is emailed to it."})
+    if len(reason) > REJECTION_REASON_MAX:
+        raise ValidationError({"reason": f"Keep the reason under {REJECTION_REASON_MAX} characters."})
+    if vendor.status != Vendor.Status.PENDING:
+        status = vendor.get_status_display().lower()
+        raise ValidationError(
+            {"status": f"Only a vendor awaiting approval can be turned down ({vendor.name}: {status})."}
+        )
+    vendor.status = Vendor.Status.REJECTED
+    vendor.rejected_at = timezone.now()
+    vendor.rejection_reason = reason
+    vendor.save(update_fields=["status", "rejected_at", "rejection_reason"])
+    record_audit(actor=actor, action="vendor.rejected", target=vendor, reason=reason)
+    email_after_commit(
+        to=vendor.contact_email,
+        subject=f"Your intentcast application for {vendor.name}",
+        body=f"We are sorry: we cannot approve {vendor.name} on intentcast.\n\nThe reason: {reason}\n\n"
+        "If something was misunderstood, reply to this email.",
+    )
     return vendor
 
 
@@ -73,17 +115,36 @@ def _digest(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def issue_api_key(*, vendor: Vendor, name: str = "default") -> tuple[ApiKey, str]:
+def clean_key_name(*, vendor: Vendor, name: str) -> str:
+    """A key's name: what the vendor calls it to tell its keys apart (with the prefix); printable,
+    at most ``KEY_NAME_MAX`` characters."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the key, e.g. after the system that uses it."})
+    if len(name) > KEY_NAME_MAX:
+        raise ValidationError({"name": f"Keep the name under {KEY_NAME_MAX} characters."})
+    if not name.isprintable():
+        raise ValidationError({"name": "The name must not contain control characters."})
+    return name
+
+
+def issue_api_key(*, vendor: Vendor, name: str = "default", actor: User | None = None) -> tuple[ApiKey, str]:
     """A new key for ``vendor``. The raw key is returned once and never stored."""
+    name = clean_key_name(vendor=vendor, name=name)
     prefix = secrets.token_hex(4)
     raw_key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(vendor=vendor, name=name, prefix=prefix, digest=_digest(raw_key))
+    record_audit(actor=actor, action="api_key.created", target=api_key)
     return api_key, raw_key
 
 
-def revoke_api_key(*, api_key: ApiKey) -> None:
+def revoke_api_key(*, api_key: ApiKey, actor: User | None = None) -> None:
+    """Revoke a key: from now on a call with it answers 401."""
+    if api_key.revoked_at is not None:
+        return
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at"])
+    record_audit(actor=actor, action="api_key.revoked", target=api_key)
 
 
 def authenticate_key(raw_key: str) -> ApiKey | None:

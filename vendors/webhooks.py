@@ -234,6 +234,29 @@ def register_endpoint(*, vendor: Vendor, url: str, events: list[str] | None = No
     return WebhookEndpoint.objects.create(vendor=vendor, url=url, events=list(events or []), secret=new_secret())
 
 
+def rotate_secret(*, endpoint: WebhookEndpoint, actor: User | None = None) -> str:
+    """A new secret for ``endpoint``, returned once. The old one keeps signing beside it until
+    ``INTENTCAST["WEBHOOK_SECRET_OVERLAP"]`` has passed (Standard Webhooks sends several
+    signatures), so the receiver can switch to the new secret without rejecting an event."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_until = timezone.now() + settings.INTENTCAST["WEBHOOK_SECRET_OVERLAP"]
+        endpoint.secret = new_secret()
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+        record_audit(actor=actor, action="webhook_endpoint.secret_rotated", target=endpoint)
+    return endpoint.secret
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The secrets that sign a message sent at ``now``: the current one, and the previous one
+    while the rotation's overlap window lasts."""
+    found = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_until and now < endpoint.previous_secret_until:
+        found.append(endpoint.previous_secret)
+    return found
+
+
 def delete_endpoint(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
 
@@ -303,7 +326,10 @@ def _enqueue(delivery_id: int) -> bool:
 def signed_request(endpoint: WebhookEndpoint, event: VendorEvent) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(event.payload, separators=(",", ":"), sort_keys=True)
     now = datetime.now(UTC)
-    signature = Webhook(endpoint.secret).sign(msg_id=event.message_id, timestamp=now, data=body)
+    signature = " ".join(
+        Webhook(secret).sign(msg_id=event.message_id, timestamp=now, data=body)
+        for secret in signing_secrets(endpoint, now)
+    )
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,

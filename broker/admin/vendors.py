@@ -1,7 +1,13 @@
 """Admin for the vendor side: vendors, keys, subscriptions, bids, threads, what vendors know of
 customers, the inbox and the event log with its webhooks."""
 
+from allauth.account.models import EmailAddress
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.template.response import TemplateResponse
 
 from broker.admin.core import ReadOnlyAdmin, ReadOnlyInline
 from reputation.services import refresh_vendor_and_counterparties
@@ -17,11 +23,13 @@ from vendors.models import (
     Subscription,
     Vendor,
     VendorEvent,
+    VendorInvitation,
+    VendorMembership,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from vendors.services import approve_vendor, index_subscriptions, revoke_api_key, suspend_vendor
+from vendors.services import approve_vendor, index_subscriptions, reject_vendor, revoke_api_key, suspend_vendor
 from vendors.webhooks import disable_endpoint
 
 
@@ -42,15 +50,86 @@ class SubscriptionInline(admin.TabularInline):
         return False
 
 
+class MembershipInline(ReadOnlyInline):
+    """The vendor's people; owners invite and remove them in the vendor area."""
+
+    model = VendorMembership
+    fields = ["user", "role", "created_at", "removed_at"]
+
+
+class InvitationInline(ReadOnlyInline):
+    model = VendorInvitation
+    fields = ["email", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+
+
+class ApprovalQueueFilter(admin.SimpleListFilter):
+    """The approval queue: businesses that signed up and wait for a decision, oldest first."""
+
+    title = "approval queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("awaiting", "Awaiting approval")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.filter(status=Vendor.Status.PENDING).order_by("created_at")
+        return queryset
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        required=False,
+        help_text="Emailed to the vendor: say what is missing or wrong.",
+    )
+
+
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "contact_email", "created_at", "approved_at"]
-    list_filter = ["status", "created_at"]
+    list_display = ["name", "status", "contact_email", "email_confirmed", "website", "created_at", "approved_at"]
+    list_filter = [ApprovalQueueFilter, "status", "created_at"]
     search_fields = ["name", "contact_email"]
-    readonly_fields = ["status", "created_at", "approved_at"]
-    filter_horizontal = ["users"]
-    inlines = [ApiKeyInline, SubscriptionInline]
-    actions = ["approve", "suspend"]
+    readonly_fields = ["status", "created_at", "approved_at", "rejected_at", "rejection_reason"]
+    autocomplete_fields = ["categories", "regions"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = [MembershipInline, InvitationInline, ApiKeyInline, SubscriptionInline]
+    actions = ["approve", "reject", "suspend"]
+
+    @admin.display(boolean=True, description="email confirmed")
+    def email_confirmed(self, vendor) -> bool:
+        """Whether the contact address was confirmed through allauth's link (check before approving)."""
+        return EmailAddress.objects.filter(email__iexact=vendor.contact_email, verified=True).exists()
+
+    @admin.action(description="Reject selected vendors (with a reason, emailed to them)")
+    def reject(self, request, queryset):
+        """An intermediate page asks for the reason; every vendor is turned down through
+        ``reject_vendor`` in one transaction, or none is."""
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    for vendor in queryset:
+                        reject_vendor(vendor=vendor, reason=form.cleaned_data["reason"], actor=request.user)
+            except ValidationError as error:
+                for messages_ in error.message_dict.values():
+                    for message in messages_:
+                        form.add_error("reason", message)
+            else:
+                self.message_user(request, f"Rejected {queryset.count()} vendor(s); each was emailed the reason.")
+                return None
+        return TemplateResponse(
+            request,
+            "admin/vendors/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reject vendors",
+                "vendors": queryset,
+                "form": form,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.action(description="Approve selected vendors")
     def approve(self, request, queryset):

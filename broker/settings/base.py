@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "broker.middleware.CustomerPagesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -104,6 +105,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_UNIQUE_EMAIL = True
+# Vendor logins land in the vendor area, customers on their requests (broker.vendor_site.adapter).
+ACCOUNT_ADAPTER = "broker.vendor_site.adapter.AccountAdapter"
 LOGIN_REDIRECT_URL = "intents:list"
 ACCOUNT_LOGOUT_REDIRECT_URL = "intents:home"
 
@@ -247,6 +250,11 @@ INTENTCAST = {
     # Webhook endpoints on loopback/private addresses are refused unless this is true.
     "WEBHOOKS_ALLOW_PRIVATE": env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False),
     "WEBHOOK_TIMEOUT_SECONDS": env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0),
+    # After a vendor rotates an endpoint's secret, the old secret keeps signing (beside the new
+    # one) this long, so its receiver can switch without rejecting events.
+    "WEBHOOK_SECRET_OVERLAP": timedelta(hours=env.float("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)),
+    # How long an emailed invitation to join a vendor's team stays valid.
+    "VENDOR_INVITATION_DAYS": env.int("VENDOR_INVITATION_DAYS", default=7),
     # Photos of a bid (vendors.photos): the largest upload, the most pixels an upload may declare
     # (refused before it is decoded: decompression bombs), the longest edge of what is stored.
     "PHOTO_MAX_BYTES": env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024),

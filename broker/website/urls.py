@@ -1,6 +1,6 @@
 from django.urls import path
 
-from broker.website import deal_views, memory_views, views
+from broker.website import deal_views, memory_views, profile_views, views
 
 app_name = "intents"
 urlpatterns = [
@@ -21,6 +21,7 @@ urlpatterns = [
     path("requests/<uuid:pk>/vendors/<int:vendor_id>/block/", deal_views.vendor_block, name="block"),
     path("vendors/", memory_views.vendor_list, name="vendors"),
     path("vendors/<int:vendor_id>/", memory_views.vendor_detail, name="vendor"),
+    path("vendors/<int:vendor_id>/profile/", profile_views.vendor_profile, name="vendor_profile"),
     path("vendors/<int:vendor_id>/notes/", memory_views.vendor_note, name="vendor_note"),
     path("vendors/<int:vendor_id>/block/", memory_views.vendor_block_toggle, name="vendor_block"),
     path("notifications/", memory_views.notification_list, name="notifications"),

@@ -68,8 +68,12 @@ EXEMPT = {
     "broker.AuditLog",
     # allauth's one-time confirmation keys for an address that is exported in account.email_addresses.
     "account.EmailConfirmation",
-    # The vendor's staff accounts (Vendor.users, many-to-many): vendors' people, not customers.
+    # The vendor's staff accounts (Vendor.users through VendorMembership) and the invitations an
+    # owner sent: vendors' people, never customers (a vendor login cannot open a customer's pages,
+    # docs/vendors.md), so no customer's export has a row there.
     "vendors.Vendor",
+    "vendors.VendorMembership",
+    "vendors.VendorInvitation",
     # A moderator's record that her account and a vendor are one party (reputation's defence
     # against self-rating) and the ring detector's review queue: fraud-prevention records about
     # her, kept from her while a review runs (GDPR Art. 23 (1)(d)); what they change, her
