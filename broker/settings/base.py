@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "intents",
     "vendors",
     "reputation",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -282,6 +283,17 @@ INTENTCAST = {
     # A vendor with fewer visible ratings than this is "new": its mean is not yet a judgement, so
     # a request's minimum rating does not apply to it; she chooses whether new vendors hear her.
     "NEW_VENDOR_MIN_RATINGS": env.int("NEW_VENDOR_MIN_RATINGS", default=3),
+    # How soon moderators are expected to answer a report, in hours, by its reason (docs/moderation.md);
+    # reports past it are "overdue" in admin.
+    "REPORT_RESPONSE_HOURS": {
+        "fraud": env.float("REPORT_RESPONSE_HOURS_FRAUD", default=24.0),
+        "abusive": env.float("REPORT_RESPONSE_HOURS_ABUSIVE", default=24.0),
+        "personal_data": env.float("REPORT_RESPONSE_HOURS_PERSONAL_DATA", default=24.0),
+        "broke_agreement": env.float("REPORT_RESPONSE_HOURS_BROKE_AGREEMENT", default=72.0),
+        "misleading": env.float("REPORT_RESPONSE_HOURS_MISLEADING", default=72.0),
+        "spam": env.float("REPORT_RESPONSE_HOURS_SPAM", default=120.0),
+        "other": env.float("REPORT_RESPONSE_HOURS_OTHER", default=120.0),
+    },
 }
 
 LOGGING = {
