@@ -184,7 +184,9 @@ def file_vendor_report(*, vendor: Vendor, subject: str, subject_id: Any, reason:
 
 def _step(*, moderator: User | None, report: Report, step: str, reason: str) -> Report:
     reason = required_reason(reason)
-    locked = Report.objects.select_for_update().select_related("vendor", "intent", "customer").get(pk=report.pk)
+    locked = (
+        Report.objects.select_for_update(of=("self",)).select_related("vendor", "intent", "customer").get(pk=report.pk)
+    )
     sources, target = REPORT_TRANSITIONS[step]
     if locked.status not in sources:
         raise ReportClosed(f"This report is {locked.get_status_display().lower()}; it cannot be {target} now.")

@@ -226,7 +226,7 @@ def report_new(request: HttpRequest, subject: str, subject_id: str) -> HttpRespo
     if subject not in REPORT_SUBJECTS:
         raise Http404("Report an offer, a message or a vendor.")
     about, back = _report_subject(customer, subject, subject_id)
-    form = ReportForm(request.POST or None)
+    form = ReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             moderation_services.file_customer_report(
