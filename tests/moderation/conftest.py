@@ -1,5 +1,7 @@
 import pytest
 
+from reputation.models import Rating
+from tests.factories import IntentFactory
 from vendors.models import Bid, Message
 from vendors.threads import post_message
 
@@ -25,3 +27,14 @@ def her_client(client, customer):
 @pytest.fixture
 def moderator(admin_user):
     return admin_user
+
+
+@pytest.fixture
+def rated_bid(customer, vendor, categories, regions):
+    """A completed deal she rated (written directly; reputation's own tests cover how)."""
+    intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB"], status="completed")
+    bid = Bid.objects.create(
+        intent=intent, vendor=vendor, amount=1000, currency="GBP", terms_accepted={}, status=Bid.Status.ACCEPTED
+    )
+    Rating.objects.create(bid=bid, by=Rating.Side.CUSTOMER, score=1, comment="Awful")
+    return bid

@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,7 +46,12 @@ def test_she_reports_from_the_website(her_client, customer, vendor, dealing, sub
     response = her_client.post(url, {"reason": "broke_agreement", "text": "He asked for more on delivery"})
     assert response.status_code == 302 and response["Location"] == reverse("intents:reports")
     report = Report.objects.get()
-    assert (report.reported_by, report.subject, report.customer, report.vendor) == ("customer", subject, customer, vendor)
+    assert (report.reported_by, report.subject, report.customer, report.vendor) == (
+        "customer",
+        subject,
+        customer,
+        vendor,
+    )
     assert report.status == "open" and report.reason == "broke_agreement"
     hours = settings.INTENTCAST["REPORT_RESPONSE_HOURS"]["broke_agreement"]
     assert abs((report.due_at - report.created_at) - timedelta(hours=hours)) < timedelta(seconds=5)
@@ -147,7 +153,11 @@ def test_a_vendor_reports_a_request_and_a_message(vendor_client, customer, deali
         ({"subject": "message", "id": "x", "reason": "spam"}, 400, "id"),
         ({"subject": "request", "id": "00000000-0000-0000-0000-000000000001", "reason": "wrong"}, 400, "reason"),
         ({"subject": "request", "id": "00000000-0000-0000-0000-000000000001", "reason": "other"}, 400, "text"),
-        ({"subject": "request", "id": "00000000-0000-0000-0000-000000000001", "reason": "spam", "text": "x" * 2001}, 400, "text"),
+        (
+            {"subject": "request", "id": "00000000-0000-0000-0000-000000000001", "reason": "spam", "text": "x" * 2001},
+            400,
+            "text",
+        ),
         ({"subject": "request", "id": "00000000-0000-0000-0000-000000000001", "reason": "spam"}, 404, None),
     ],
 )
@@ -164,7 +174,9 @@ def test_bad_input_to_the_api_answers_in_the_error_format(vendor_client, dealing
 def test_a_vendor_cannot_report_a_message_it_sent_or_a_request_it_never_got(make_vendor_client, dealing, vendor):
     own = make_vendor_client(vendor)
     sent = own.post(
-        "/api/v1/reports/", {"subject": "message", "id": str(dealing["from_vendor"].pk), "reason": "spam"}, format="json"
+        "/api/v1/reports/",
+        {"subject": "message", "id": str(dealing["from_vendor"].pk), "reason": "spam"},
+        format="json",
     )
     assert sent.status_code == 404
     stranger = make_vendor_client()
@@ -201,7 +213,9 @@ def test_the_lifecycle_tells_both_sides_at_each_step(
     assert steps == ["open", "in_review", "escalated", "resolved"]
     assert report_events(vendor)[-1]["outcome"] == "The vendor was warned"
     assert all(data["role"] == "reported" for data in report_events(vendor))
-    texts = list(Notification.objects.filter(customer=customer, kind="report").order_by("id").values_list("text", flat=True))
+    texts = list(
+        Notification.objects.filter(customer=customer, kind="report").order_by("id").values_list("text", flat=True)
+    )
     assert len(texts) == 4 and "was received" in texts[0] and "was resolved" in texts[-1]
     to_her = [m for m in mailoutbox if m.to == [customer.email] and "report" in m.subject.lower()]
     to_vendor = [m for m in mailoutbox if m.to == [vendor.contact_email]]
@@ -222,15 +236,15 @@ def test_invalid_transitions_are_refused(customer, dealing, moderator):
             step(moderator=moderator, report=report, reason="again")
     report.refresh_from_db()
     assert report.status == "dismissed" and report.outcome == "Nothing wrong with it"
-    other = file_customer_report(customer=customer, subject="vendor", subject_id=dealing["bid"].vendor_id, reason="spam")
+    other = file_customer_report(
+        customer=customer, subject="vendor", subject_id=dealing["bid"].vendor_id, reason="spam"
+    )
     escalate_report(moderator=moderator, report=other, reason="senior")
     with pytest.raises(ReportClosed):
         review_report(moderator=moderator, report=other, reason="back to review")
 
 
 def test_every_step_requires_a_reason(customer, dealing, moderator):
-    from django.core.exceptions import ValidationError
-
     report = file_customer_report(customer=customer, subject="offer", subject_id=dealing["bid"].pk, reason="spam")
     for step in (review_report, escalate_report, resolve_report, dismiss_report):
         with pytest.raises(ValidationError):
@@ -266,7 +280,10 @@ def test_a_vendor_never_learns_who_reported_it(customer, vendor, dealing, make_v
     customer.first_name, customer.last_name = "Alice", "Liddell"
     customer.save()
     report = file_customer_report(
-        customer=customer, subject="message", subject_id=dealing["from_vendor"].pk, reason="abusive",
+        customer=customer,
+        subject="message",
+        subject_id=dealing["from_vendor"].pk,
+        reason="abusive",
         text="My name is Alice Liddell and he was rude",
     )
     resolve_report(moderator=moderator, report=report, reason="Warned")
@@ -281,7 +298,18 @@ def test_a_vendor_never_learns_who_reported_it(customer, vendor, dealing, make_v
         assert str(customer.pk) not in json.loads(text).get("customer", "")
     data = client.get(f"/api/v1/reports/{report.pk}/").json()
     assert data["role"] == "reported" and data["text"] == "" and data["outcome"] == "Warned"
-    assert set(data) == {"id", "role", "subject", "reason", "text", "status", "outcome", "respond_by", "created_at", "updated_at"}
+    assert set(data) == {
+        "id",
+        "role",
+        "subject",
+        "reason",
+        "text",
+        "status",
+        "outcome",
+        "respond_by",
+        "created_at",
+        "updated_at",
+    }
 
 
 def test_a_suspended_vendor_still_sees_its_reports(vendor_client, vendor, customer, dealing, moderator):
