@@ -325,6 +325,12 @@ def _tell_both(report: Report) -> None:
     )
 
 
+def forget_customer_reports(*, customer: User) -> int:
+    """She is erased: the words of the reports she made go (the reports stay, for the record,
+    unlinked from her by the database when her account goes). Returns how many were blanked."""
+    return Report.objects.filter(customer=customer, reported_by=Report.Side.CUSTOMER).update(text="")
+
+
 def overdue_reports(*, now: datetime | None = None) -> Any:
     """Reports still open, in review or escalated past their expected response time."""
     return Report.objects.filter(status__in=LIVE, due_at__lt=now or timezone.now())

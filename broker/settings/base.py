@@ -179,6 +179,8 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "vendors.models.VendorEvent.Kind",
         "ErrorCodeEnum": "broker.api.errors.error_codes",
         "CurrencyEnum": "broker.core.money.circulating_currencies",
+        "ReportReasonEnum": "moderation.models.Report.Reason",
+        "ReportStatusEnum": "moderation.models.Report.Status",
     },
     "TITLE": "intentcast vendor API",
     "DESCRIPTION": "Subscribe to customers' requests, read your inbox, bid.",

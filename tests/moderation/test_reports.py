@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from broker.models import AuditLog
+from broker.personal_data import erase_customer, export_customer_data
 from intents.models import Notification
 from moderation.models import Report
 from moderation.services import (
@@ -321,3 +322,14 @@ def test_a_suspended_vendor_still_sees_its_reports(vendor_client, vendor, custom
         "/api/v1/reports/", {"subject": "request", "id": str(dealing["intent"].pk), "reason": "spam"}, format="json"
     )
     assert refused.status_code == 403
+
+
+def test_her_reports_are_in_her_export_and_her_words_go_with_her(customer, vendor, dealing):
+    report = file_customer_report(
+        customer=customer, subject="offer", subject_id=dealing["bid"].pk, reason="fraud", text="My phone is 0777"
+    )
+    exported = export_customer_data(customer=customer)["reports"]
+    assert exported[0]["id"] == str(report.pk) and exported[0]["text"] == "My phone is 0777"
+    erase_customer(customer=customer)
+    report.refresh_from_db()
+    assert report.customer is None and report.text == "" and report.intent is None and report.bid is None
