@@ -77,7 +77,7 @@ BidStatus = Bid.Status
 INTENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "accept": (frozenset({IntentStatus.OPEN}), IntentStatus.ACCEPTED),
     "withdraw": (frozenset({IntentStatus.OPEN, IntentStatus.IN_REVIEW}), IntentStatus.WITHDRAWN),
-    "expire": (frozenset({IntentStatus.OPEN}), IntentStatus.EXPIRED),
+    "expire": (frozenset({IntentStatus.OPEN, IntentStatus.IN_REVIEW}), IntentStatus.EXPIRED),
     "remove": (frozenset(IntentStatus.values) - {IntentStatus.REMOVED}, IntentStatus.REMOVED),
     "release": (frozenset({IntentStatus.IN_REVIEW}), IntentStatus.OPEN),
     "complete": (frozenset({IntentStatus.ACCEPTED}), IntentStatus.COMPLETED),

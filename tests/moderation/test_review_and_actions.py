@@ -1,12 +1,14 @@
 """Review before casting, and the moderators' actions: each requires a reason, writes an audit
 entry nobody can edit, and tells the other side."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from broker.core.errors import Conflict, IntentClosed
 from broker.models import AuditLog, AuditLogImmutable, OutboxEvent
@@ -14,7 +16,7 @@ from intents.models import Intent, Notification, ReviewRule
 from moderation.services import file_customer_report, reinstate_vendor, suspend_vendor
 from reputation.models import Rating
 from reputation.services import set_hidden
-from vendors.deal import release_intent, remove_intent, withdraw_intent
+from vendors.deal import expire_intents, release_intent, remove_intent
 from vendors.models import Bid, Delivery, Subscription, Vendor, VendorEvent
 
 pytestmark = pytest.mark.django_db
@@ -103,9 +105,12 @@ def test_she_sees_in_review_on_her_request_page_and_list_and_may_withdraw(client
     page = client.get(reverse("intents:detail", args=[intent.pk])).content.decode()
     assert "In review" in page and "not sent to vendors yet" in page
     assert "In review" in client.get(reverse("intents:list")).content.decode()
-    withdraw_intent(customer=customer, intent_id=intent.pk)
+    withdraw = reverse("intents:withdraw", args=[intent.pk])
+    assert client.get(withdraw).status_code == 200
+    assert client.post(withdraw, {"reason": "no_longer_needed"}).status_code == 302
     intent.refresh_from_db()
     assert intent.status == Intent.Status.WITHDRAWN
+    assert not published(intent)
 
 
 @pytest.mark.parametrize(
@@ -283,3 +288,14 @@ def test_every_bulk_action_asks_for_a_reason_first(
     assert done.status_code == 302
     entry = AuditLog.objects.filter(target_id=str(obj.pk)).order_by("-id").first()
     assert entry is not None and entry.detail["reason"] == "Because"
+
+
+def test_a_held_request_nobody_reviewed_expires_without_reaching_vendors(customer, vendor, publish, subscribe):
+    subscribe(vendor)
+    ReviewRule.objects.create(kind="first_requests", count=1)
+    intent = publish(customer)
+    Intent.objects.filter(pk=intent.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert expire_intents() == 1
+    intent.refresh_from_db()
+    assert intent.status == Intent.Status.EXPIRED and not published(intent)
+    assert not VendorEvent.objects.filter(vendor=vendor).exists()
