@@ -11,9 +11,9 @@ only the subject (its own offer or message, or itself). See docs/moderation.md."
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -143,17 +143,17 @@ def file_vendor_report(*, vendor: Vendor, subject: str, subject_id: Any, reason:
     text = _clean(reason=reason, text=text)
     fields: dict[str, Any]
     if subject == Subject.REQUEST:
-        try:
-            UUID(str(subject_id))
-        except ValueError:
-            raise ValidationError({"id": "Give the request's id (a UUID)."}) from None
+        if not re.fullmatch(
+            r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", str(subject_id)
+        ):
+            raise ValidationError({"id": "Give the request's id (a UUID)."})
         if not Delivery.objects.filter(intent_id=subject_id, vendor=vendor).exists():
             raise NotFound("No such request in your inbox.")
         intent = Intent.objects.select_related("customer").get(pk=subject_id)
         fields = {"intent": intent, "customer": intent.customer}
         _refuse_repeat(reported_by=Report.Side.VENDOR, vendor=vendor, intent=intent, subject=Subject.REQUEST)
     elif subject == Subject.MESSAGE:
-        if isinstance(subject_id, bool) or not str(subject_id).isdigit():
+        if isinstance(subject_id, bool) or not re.fullmatch(r"[0-9]{1,18}", str(subject_id)):
             raise ValidationError({"id": "Give the message's id (a whole number)."})
         message = (
             Message.objects.select_related("intent__customer")
