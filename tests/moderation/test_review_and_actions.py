@@ -13,6 +13,7 @@ from django.utils import timezone
 from broker.core.errors import Conflict, IntentClosed
 from broker.models import AuditLog, AuditLogImmutable, OutboxEvent
 from intents.models import Intent, Notification, ReviewRule
+from moderation.models import Report
 from moderation.services import file_customer_report, reinstate_vendor, suspend_vendor
 from reputation.models import Rating
 from reputation.services import set_hidden
@@ -299,3 +300,22 @@ def test_a_held_request_nobody_reviewed_expires_without_reaching_vendors(custome
     intent.refresh_from_db()
     assert intent.status == Intent.Status.EXPIRED and not published(intent)
     assert not VendorEvent.objects.filter(vendor=vendor).exists()
+
+
+def test_the_overview_page(admin_client, client, customer, vendor, publish, subscribe):
+    subscribe(vendor)
+    intent = publish(customer)
+    bid = Bid.objects.create(intent=intent, vendor=vendor, amount=3500, currency="GBP", terms_accepted=intent.terms)
+    report = file_customer_report(customer=customer, subject="offer", subject_id=bid.pk, reason="fraud")
+    Report.objects.filter(pk=report.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    ReviewRule.objects.create(kind="word", text="replica")
+    publish(customer, title="Replica wheels")
+    page = admin_client.get(reverse("admin-overview"))
+    assert page.status_code == 200
+    today = page.context["days"][-1]
+    assert (today.requests, today.deliveries, today.offers) == (2, 1, 1)
+    assert page.context["overdue"] == 1 and page.context["held_count"] == 1
+    assert b"Replica wheels" in page.content and b"1 overdue" in page.content
+    assert b"Overview" in admin_client.get(reverse("admin:index")).content
+    client.force_login(customer)  # not staff
+    assert client.get(reverse("admin-overview")).status_code == 302
