@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -319,3 +320,16 @@ def test_the_overview_page(admin_client, client, customer, vendor, publish, subs
     assert b"Overview" in admin_client.get(reverse("admin:index")).content
     client.force_login(customer)  # not staff
     assert client.get(reverse("admin-overview")).status_code == 302
+
+
+def test_the_database_refuses_to_change_or_delete_audit_entries_but_lets_an_actor_go(admin_user):
+    log = AuditLog.objects.create(
+        actor=admin_user, action="vendor.suspended", target_type="vendors.vendor", target_id="1"
+    )
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE broker_auditlog SET detail = '{}' WHERE id = %s", [log.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM broker_auditlog WHERE id = %s", [log.pk])
+    admin_user.delete()  # an erased moderator: the entry stays, without its actor
+    log = AuditLog.objects.get(pk=log.pk)
+    assert log.actor is None and log.action == "vendor.suspended"
