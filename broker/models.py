@@ -31,8 +31,26 @@ class OutboxEvent(models.Model):
         return f"{self.kind} #{self.pk}"
 
 
+class AuditLogImmutable(Exception):
+    """An audit entry was to be changed or deleted: the log is written once and kept as written."""
+
+
+class AuditLogQuerySet(models.QuerySet):
+    """No bulk change or delete: every entry stays as its service wrote it."""
+
+    def update(self, **kwargs):
+        raise AuditLogImmutable("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise AuditLogImmutable("Audit entries cannot be deleted.")
+
+
 class AuditLog(models.Model):
-    """Who did what to what, for moderators."""
+    """Who did what to what, when and why (``detail["reason"]``), for moderators. Written once by
+    ``broker.core.audit.record_audit`` and never changed or deleted: ``save`` refuses an existing
+    row, ``delete`` and the queryset's ``update``/``delete`` refuse always (the admin shows it
+    read-only). Only the actor's link is cleared by the database's ``SET NULL`` when that
+    account is erased, as its own rule says."""
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     action = models.CharField(max_length=64)
@@ -41,11 +59,21 @@ class AuditLog(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AuditLogQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditLogImmutable("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogImmutable("Audit entries cannot be deleted.")
 
 
 class IdempotencyRecord(models.Model):

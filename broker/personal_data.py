@@ -27,6 +27,8 @@ from broker.core.audit import record_audit
 from broker.core.outbox import forget_events
 from intents.notifications import email_choices
 from intents.selectors import customer_intents, customer_notifications, intent_ids_of, notification_preferences_of
+from moderation.selectors import customer_reports
+from moderation.services import forget_customer_reports
 from reputation.models import Rating
 from reputation.selectors import customer_deal_ratings, customer_own_reputation
 from reputation.services import refresh_scores
@@ -249,6 +251,23 @@ def export_customer_data(*, customer: User) -> dict[str, Any]:
             }
             for n in customer_notifications(customer=customer).order_by("created_at", "id")
         ],
+        "reports": [
+            {
+                "id": str(r.pk),
+                "made_by": "you" if r.reported_by == "customer" else "the vendor",
+                "subject": r.subject,
+                "vendor": r.vendor.name,
+                "request": str(r.intent_id) if r.intent_id else None,
+                "reason": r.reason,
+                "text": r.text,
+                "status": r.status,
+                "outcome": r.outcome,
+                "created_at": _iso(r.created_at),
+                "respond_by": _iso(r.due_at),
+                "closed_at": _iso(r.closed_at),
+            }
+            for r in customer_reports(customer=customer).order_by("created_at")
+        ],
         "reputation": customer_own_reputation(customer.pk),
         "terms_answers": [
             {
@@ -342,7 +361,8 @@ def erase_customer(*, customer: User) -> None:
     account (each app's foreign keys cascade). The copies of her requests, bids and messages in
     vendors' event logs are replaced by a tombstone that keeps only the subject's id, so a
     vendor's log still reads in order; the outbox forgets her requests. The vendors she rated
-    have their stored scores recomputed without her ratings.
+    have their stored scores recomputed without her ratings. Her reports keep their outcome for
+    the record, without her words or any link to her.
     """
     intent_ids = intent_ids_of(customer=customer)
     bid_ids = [str(pk) for pk in bids_received(customer=customer).values_list("pk", flat=True)]
@@ -353,6 +373,7 @@ def erase_customer(*, customer: User) -> None:
     answer_ids = agreement_answer_ids(customer=customer)
     scrub_events(subjects=[*intent_ids, *bid_ids, *message_ids, *answer_ids])
     forget_events(intent_ids=intent_ids)
+    forget_customer_reports(customer=customer)
     record_audit(actor=None, action="customer.erased", target=customer, requests=len(intent_ids))
     customer.delete()
     refresh_scores(vendor_ids=rated_vendor_ids)

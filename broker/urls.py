@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from broker.admin.overview import overview
 from broker.api.photos import serve_photo
 
 # The API docs come from drf-spectacular-sidecar's static files. Swagger UI's page needs nothing
@@ -17,6 +18,7 @@ redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "
 )
 
 urlpatterns = [
+    path("admin/overview/", admin.site.admin_view(overview), name="admin-overview"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("broker.api.urls")),

@@ -259,6 +259,9 @@ class Intent(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
+        # Held by a review rule before it is cast (``intents.review``): no vendor has it until a
+        # moderator releases it (then it is open and cast) or removes it.
+        IN_REVIEW = "in_review", "In review"
         ACCEPTED = "accepted", "Deal agreed"
         COMPLETED = "completed", "Deal completed"
         FELL_THROUGH = "fell_through", "Deal fell through"
@@ -303,6 +306,8 @@ class Intent(models.Model):
     # Why it closed without a deal (told to the vendors), and a moderator's words to her.
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     removal_reason = models.TextField(blank=True)
+    # Why a review rule held it (for moderators; she sees only "In review").
+    held_because = models.TextField(blank=True)
     format = models.CharField(max_length=8, choices=Format.choices, default=Format.OPEN)
     # A sealed request's deadline: until then no offer is shown to anyone.
     sealed_until = models.DateTimeField(null=True, blank=True)
@@ -382,6 +387,8 @@ class Notification(models.Model):
         DEAL = "deal", "Deal steps (agreed, completed, fell through)"
         REQUEST_CLOSED = "request_closed", "Requests that expired or were removed"
         TERMS = "terms", "Vendors proposing other terms than yours"
+        MODERATION = "moderation", "Moderators' decisions (held requests, withdrawn offers)"
+        REPORT = "report", "Your reports and reports about you"
 
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -420,3 +427,38 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {'email' if self.email else 'site only'}"
+
+
+class ReviewRule(models.Model):
+    """A rule that holds a new request for a moderator before it is cast (``intents.review``),
+    edited by moderators in admin: a blocked word or a pattern in its title or details, a new
+    customer's first requests, or a budget above an amount in a currency."""
+
+    class Kind(models.TextChoices):
+        WORD = "word", "Blocked word (whole word, any case)"
+        PATTERN = "pattern", "Pattern (regular expression, any case)"
+        FIRST_REQUESTS = "first_requests", "A customer's first N requests"
+        BUDGET_ABOVE = "budget_above", "Budget above an amount (in its currency)"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The word or the pattern (WORD, PATTERN).
+    text = models.CharField(max_length=300, blank=True)
+    # How many of her first requests are held (FIRST_REQUESTS).
+    count = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The budget above which a request is held, in ``currency`` (BUDGET_ABOVE).
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    active = models.BooleanField(default=True)
+    note = models.CharField(max_length=300, blank=True, help_text="Why the rule exists (for other moderators).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "id"]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.FIRST_REQUESTS:
+            return f"A customer's first {self.count} requests"
+        if self.kind == self.Kind.BUDGET_ABOVE:
+            return f"Budget above {self.amount} {self.currency}"
+        return f"{self.get_kind_display().split(' (')[0]}: {self.text}"

@@ -29,6 +29,8 @@ EMAIL_BY_DEFAULT: dict[str, bool] = {
     Kind.DEAL: True,
     Kind.REQUEST_CLOSED: True,
     Kind.TERMS: True,
+    Kind.MODERATION: True,
+    Kind.REPORT: True,
 }
 
 
@@ -45,11 +47,25 @@ def email_choices(*, customer: User) -> dict[str, bool]:
 def notify(*, intent: Intent, kind: str, text: str, subject: str, body: str) -> Notification:
     """Add ``text`` to her list, linked to the request, and email her ``subject`` and ``body``
     (with the link) if she wants this kind by email."""
-    customer = intent.customer
-    path = _request_path(intent)
-    notification = Notification.objects.create(customer=customer, kind=kind, intent=intent, text=text, link=path)
+    return notify_customer(
+        customer=intent.customer,
+        intent=intent,
+        kind=kind,
+        text=text,
+        subject=subject,
+        body=body,
+        link=_request_path(intent),
+    )
+
+
+def notify_customer(
+    *, customer: User, kind: str, text: str, subject: str, body: str, link: str, intent: Intent | None = None
+) -> Notification:
+    """``notify`` for what is not about one request of hers (a report): ``link`` is the path it
+    leads to."""
+    notification = Notification.objects.create(customer=customer, kind=kind, intent=intent, text=text[:300], link=link)
     if email_choices(customer=customer)[kind]:
-        email_after_commit(to=customer.email, subject=subject, body=f"{body}\n\n{settings.SITE_URL}{path}\n")
+        email_after_commit(to=customer.email, subject=subject, body=f"{body}\n\n{settings.SITE_URL}{link}\n")
     return notification
 
 
@@ -133,6 +149,30 @@ def request_removed(*, intent: Intent) -> None:
         subject=f"Your request “{intent.title}” was removed",
         body=f"A moderator removed your request “{intent.title}”.\n\nThe reason: {intent.removal_reason}\n\n"
         "Its offers were withdrawn and the vendors were told.",
+    )
+
+
+def request_released(*, intent: Intent) -> None:
+    """A moderator reviewed her held request and released it: it is sent to vendors now."""
+    notify(
+        intent=intent,
+        kind=Kind.MODERATION,
+        text=f"Your request “{intent.title}” was reviewed and sent to vendors",
+        subject=f"Your request “{intent.title}” is live",
+        body=f"A moderator reviewed your request “{intent.title}”; it has been sent to the vendors who match it. "
+        "Offers will appear here:",
+    )
+
+
+def offers_withdrawn_by_moderation(*, intent: Intent, vendor_name: str) -> None:
+    """A vendor was suspended: its offer on her request was withdrawn by the moderators."""
+    notify(
+        intent=intent,
+        kind=Kind.MODERATION,
+        text=f"{vendor_name}'s offer on “{intent.title}” was withdrawn by our moderators",
+        subject=f"{vendor_name}'s offer was withdrawn",
+        body=f"Our moderators suspended {vendor_name}; its offer on your request “{intent.title}” was withdrawn "
+        "and can no longer be accepted. Your request stays open to the other vendors:",
     )
 
 

@@ -68,7 +68,12 @@ def intent_with_places(*, intent_id: UUID | str) -> Intent | None:
 
 
 def open_intents_past_expiry(*, now: datetime) -> list[UUID]:
-    return list(Intent.objects.filter(status=Intent.Status.OPEN, expires_at__lte=now).values_list("pk", flat=True))
+    """Open requests past their expiry, and held ones (in review) that no moderator reached in time."""
+    return list(
+        Intent.objects.filter(
+            status__in=[Intent.Status.OPEN, Intent.Status.IN_REVIEW], expires_at__lte=now
+        ).values_list("pk", flat=True)
+    )
 
 
 def intent_ids_of(*, customer: User) -> list[str]:

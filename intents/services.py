@@ -18,6 +18,7 @@ from broker.core.money import clean_currency
 from broker.core.outbox import record_event
 from intents.attributes import clean_attributes
 from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, MAX_STARS, MIN_STARS, Agreement, Category, Intent, Region
+from intents.review import hold_reasons
 from intents.taxonomy import category_schema
 from intents.terms import legacy_terms
 
@@ -175,7 +176,8 @@ def publish_intent(
     or excludes by name are written in the same transaction by
     ``broker.pipeline.audience.publish_with_audience``. ``agreement`` is the roster agreement she
     proffers (the default one when None); from now on that version is used, so it can no longer
-    change."""
+    change. A request that a review rule holds (``intents.review``) is saved ``in review`` with no
+    outbox event: nothing is cast until a moderator releases it (``vendors.deal.release_intent``)."""
     errors: dict[str, Any] = {}
     try:
         audience = clean_audience(
@@ -206,6 +208,13 @@ def publish_intent(
     if errors:
         raise ValidationError(errors)
     assert category is not None and region is not None  # clean_intent refuses a missing one
+    held = hold_reasons(
+        customer=customer,
+        title=title,
+        details=details or "",
+        budget_max=budget_max,
+        currency=cleaned.get("currency", ""),
+    )
     intent = Intent.objects.create(
         customer=customer,
         title=title.strip(),
@@ -214,10 +223,23 @@ def publish_intent(
         region=region,
         budget_max=budget_max,
         language=language or "en",
+        status=Intent.Status.IN_REVIEW if held else Intent.Status.OPEN,
+        held_because="; ".join(held),
         **cleaned,
         **audience,
     )
     mark_agreement_used(agreement=cleaned["agreement"])
+    if not held:
+        record_event(INTENT_PUBLISHED, {"intent_id": str(intent.pk)})
+    return intent
+
+
+def release_intent(intent: Intent) -> Intent:
+    """A held request is released: it opens and is cast as if just published (``intent.published``
+    in the outbox). The caller holds the row lock and has checked the transition
+    (``vendors.deal.release_intent``)."""
+    intent.status = Intent.Status.OPEN
+    intent.save(update_fields=["status", "updated_at"])
     record_event(INTENT_PUBLISHED, {"intent_id": str(intent.pk)})
     return intent
 
@@ -228,10 +250,11 @@ def close_intent(intent: Intent, *, status: str, close_reason: str = "", removal
     caller holds the row lock and has checked the transition (``vendors.deal``, where the deal's
     rules live)."""
     was_open = intent.is_open
+    was_held = intent.status == Intent.Status.IN_REVIEW  # never cast: no vendor to tell
     intent.status = status
     intent.close_reason = close_reason or intent.close_reason
     intent.removal_reason = removal_reason or intent.removal_reason
-    if was_open:
+    if was_open or was_held:
         intent.closed_at = timezone.now()
     intent.save(update_fields=["status", "closed_at", "close_reason", "removal_reason", "updated_at"])
     if was_open and status != Intent.Status.ACCEPTED:

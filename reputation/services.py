@@ -27,7 +27,7 @@ from broker.core.audit import record_audit
 from broker.core.errors import Conflict
 from reputation.models import AccountLink, CustomerScore, MarketPrior, Rating, RingFlag, VendorScore
 from reputation.scoring import Params, Prior, RatingRow, counting, market_prior, same_party, score_of
-from vendors.deal import deal_completed_at
+from vendors.deal import deal_completed_at, required_reason
 from vendors.events import record_vendor_events
 from vendors.models import Bid, Vendor, VendorEvent
 from vendors.selectors import deal_vendor_ids, vendor_account_pairs
@@ -147,11 +147,13 @@ def reveal_expired(*, now: datetime | None = None) -> int:
     return len(closed)
 
 
-def set_hidden(*, rating: Rating, hidden: bool, moderator: User) -> Rating:
-    """A moderator hides an abusive rating from reputation (or shows it again); audited."""
+def set_hidden(*, rating: Rating, hidden: bool, moderator: User, reason: str) -> Rating:
+    """A moderator hides an abusive rating from reputation (or shows it again); the reason is
+    required and kept in the audit log."""
+    reason = required_reason(reason)
     rating.hidden_by_moderator = hidden
     rating.save(update_fields=["hidden_by_moderator"])
-    record_audit(actor=moderator, action="rating.hidden" if hidden else "rating.shown", target=rating)
+    record_audit(actor=moderator, action="rating.hidden" if hidden else "rating.shown", target=rating, reason=reason)
     refresh_scores(vendor_ids=[rating.bid.vendor_id], customer_ids=[rating.bid.intent.customer_id])
     return rating
 

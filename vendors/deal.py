@@ -19,6 +19,11 @@ withdraw request      open → withdrawn (reason)   every active → declined   
 expire request        open → expired              every active → declined          then
 remove request        any → removed               every active → withdrawn by      ``intent.withdrawn``
                                                   moderation                       with the reason
+release request       in review → open            (none yet)                       ``intent.matched``
+                      (a moderator, held by a                                      as when published
+                      review rule)
+suspend a vendor      stays open                  its active → withdrawn by        (the vendor is
+                                                  moderation                       suspended)
 mark the deal         accepted → completed or     (the accepted bid records each   ``deal.updated``
                       fell through                side's word)
 ====================  ==========================  ===============================  ===================
@@ -45,9 +50,18 @@ from broker.core.audit import record_audit
 from broker.core.errors import BidNotActive, Conflict, IntentClosed, NotFound
 from intents.attributes import clean_offer_attributes
 from intents.models import Intent
-from intents.notifications import counter_answered, deal_agreed, deal_outcome, request_expired, request_removed
+from intents.notifications import (
+    counter_answered,
+    deal_agreed,
+    deal_outcome,
+    offers_withdrawn_by_moderation,
+    request_expired,
+    request_released,
+    request_removed,
+)
 from intents.selectors import lock_intent, open_intents_past_expiry
 from intents.services import close_intent
+from intents.services import release_intent as open_released_intent
 from intents.taxonomy import category_schema
 from vendors.events import record_vendor_events
 from vendors.models import Bid, BidCounter, DealOutcome, Vendor, VendorEvent
@@ -62,9 +76,10 @@ BidStatus = Bid.Status
 # transition: (the statuses it may start from, the status it ends in)
 INTENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "accept": (frozenset({IntentStatus.OPEN}), IntentStatus.ACCEPTED),
-    "withdraw": (frozenset({IntentStatus.OPEN}), IntentStatus.WITHDRAWN),
-    "expire": (frozenset({IntentStatus.OPEN}), IntentStatus.EXPIRED),
+    "withdraw": (frozenset({IntentStatus.OPEN, IntentStatus.IN_REVIEW}), IntentStatus.WITHDRAWN),
+    "expire": (frozenset({IntentStatus.OPEN, IntentStatus.IN_REVIEW}), IntentStatus.EXPIRED),
     "remove": (frozenset(IntentStatus.values) - {IntentStatus.REMOVED}, IntentStatus.REMOVED),
+    "release": (frozenset({IntentStatus.IN_REVIEW}), IntentStatus.OPEN),
     "complete": (frozenset({IntentStatus.ACCEPTED}), IntentStatus.COMPLETED),
     "fall_through": (frozenset({IntentStatus.ACCEPTED}), IntentStatus.FELL_THROUGH),
 }
@@ -266,7 +281,8 @@ def withdraw_intent(*, customer: User, intent_id: UUID | str, reason: str = Inte
     intent = lock_intent(intent_id=intent_id, customer=customer)
     if intent is None:
         raise NotFound("No such request.")
-    _check_open(intent)
+    if not intent_may(intent, "withdraw"):  # open, or still in review
+        raise IntentClosed(f"This request is {intent.get_status_display().lower()}.")
     return _close(intent, "withdraw", close_reason=reason)
 
 
@@ -369,10 +385,22 @@ def deal_completed_at(bid: Bid) -> datetime | None:
 # Moderation, amendments and time ----------------------------------------------------------
 
 
+def required_reason(reason: str) -> str:
+    """Every moderation action says why (kept in the audit log, and told to whoever it affects)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why: the reason is kept in the audit log."})
+    if len(reason) > MAX_REASON:
+        raise ValidationError({"reason": f"Keep the reason to {MAX_REASON:,} characters at most."})
+    return reason
+
+
 @transaction.atomic
 def remove_intent(*, moderator: User | None, intent: Intent, reason: str) -> Intent:
     """A moderator takes a request down: its offers are withdrawn by moderation, the vendors are
-    told (reason ``moderation``), she is emailed the reason, and the audit log records it."""
+    told (reason ``moderation``), she is emailed the reason, and the audit log records it. A
+    held request (in review) is removed the same way; no vendor ever had it."""
+    reason = required_reason(reason)
     locked = lock_intent(intent_id=intent.pk)
     if locked is None:
         raise NotFound("No such request.")
@@ -382,6 +410,42 @@ def remove_intent(*, moderator: User | None, intent: Intent, reason: str) -> Int
     record_audit(actor=moderator, action="intent.removed", target=locked, reason=reason)
     request_removed(intent=locked)
     return locked
+
+
+@transaction.atomic
+def release_intent(*, moderator: User | None, intent: Intent, reason: str) -> Intent:
+    """A moderator releases a request a review rule held: it opens and is cast as if just
+    published (``intent.published``); she is told; the audit log records it. Refused
+    (``IntentClosed``) unless it is in review."""
+    reason = required_reason(reason)
+    locked = lock_intent(intent_id=intent.pk)
+    if locked is None:
+        raise NotFound("No such request.")
+    if not intent_may(locked, "release"):
+        raise IntentClosed(f"This request is {locked.get_status_display().lower()}, not in review.")
+    open_released_intent(locked)
+    record_audit(actor=moderator, action="intent.released", target=locked, reason=reason)
+    request_released(intent=locked)
+    return locked
+
+
+def withdraw_vendor_offers(*, vendor: Vendor) -> list[Bid]:
+    """A suspended vendor's active offers are withdrawn by moderation (the record stays, with
+    status ``withdrawn_by_moderation``), each customer is told on her request. The caller writes
+    the suspension and the audit entry in the same transaction."""
+    bids = list(
+        Bid.objects.select_for_update()
+        .filter(vendor=vendor, status=BidStatus.ACTIVE)
+        .select_related("intent")
+        .order_by("created_at")
+    )
+    moved = _move_bids(bids, "moderate", now=timezone.now())
+    told: set[UUID] = set()
+    for bid in moved:
+        if bid.intent_id not in told:
+            told.add(bid.intent_id)
+            offers_withdrawn_by_moderation(intent=bid.intent, vendor_name=vendor.name)
+    return moved
 
 
 def unmatch(*, intent: Intent, vendor_ids: Iterable[int]) -> list[Bid]:

@@ -142,6 +142,9 @@ class Subscription(models.Model):
     min_budget_currency = models.CharField(max_length=3, blank=True)
     daily_cap = models.PositiveIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)
+    # Paused because its vendor was suspended (``vendors.services.suspend_vendor``): reinstating
+    # the vendor resumes exactly these, not the ones the vendor had paused itself.
+    paused_by_moderation = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -525,6 +528,7 @@ class VendorEvent(models.Model):
         BID_DECLINED = "bid.declined"
         BID_COUNTERED = "bid.countered"
         DEAL_UPDATED = "deal.updated"
+        REPORT_UPDATED = "report.updated"
         MESSAGE_CREATED = "message.created"
         RATING_REVEALED = "rating.revealed"
         IDENTITY_REVEALED = "identity.revealed"

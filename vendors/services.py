@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from broker.core.audit import record_audit
 from broker.core.bulk import insert_ignoring_conflicts
-from broker.core.errors import AlreadyBidding, BidNotActive, IntentClosed, NotFound, prefixed_errors
+from broker.core.errors import AlreadyBidding, BidNotActive, Conflict, IntentClosed, NotFound, prefixed_errors
 from broker.core.keywords import MAX_STEM, index_stem, keyword_stems
 from broker.core.mail import email_after_commit
 from broker.core.money import clean_currency
@@ -31,7 +31,7 @@ from intents.selectors import lock_intent
 from intents.taxonomy import categories_filter_schema, category_schema
 from intents.terms import legacy_terms
 from vendors.agreements import agree_by_bidding
-from vendors.deal import answer_counter
+from vendors.deal import answer_counter, required_reason, withdraw_vendor_offers
 from vendors.models import ApiKey, Bid, BidRevision, Delivery, Subscription, SubscriptionKey, Vendor
 from vendors.relationships import ensure_pseudonyms
 from vendors.selectors import is_delivered
@@ -59,7 +59,11 @@ def create_vendor(*, name: str, contact_email: str, approve: bool = False, actor
 
 def approve_vendor(*, vendor: Vendor, actor: User | None = None) -> Vendor:
     """Approve a vendor. One that signed up (pending) or was turned down is told by email; its
-    area opens and its keys work from now on."""
+    area opens and its keys work from now on. A suspended vendor is not approved but reinstated
+    (``reinstate_vendor``, with a reason), which also resumes the subscriptions its suspension
+    paused."""
+    if vendor.status == Vendor.Status.SUSPENDED:
+        raise Conflict(f"{vendor.name} is suspended: reinstate it instead (that resumes its paused subscriptions).")
     first_approval = vendor.status in (Vendor.Status.PENDING, Vendor.Status.REJECTED)
     vendor.status = Vendor.Status.APPROVED
     vendor.approved_at = vendor.approved_at or timezone.now()
@@ -103,10 +107,51 @@ def reject_vendor(*, vendor: Vendor, reason: str, actor: User | None = None) -> 
     return vendor
 
 
-def suspend_vendor(*, vendor: Vendor, actor: User | None = None, reason: str = "") -> Vendor:
+@transaction.atomic
+def suspend_vendor(*, vendor: Vendor, actor: User | None, reason: str) -> Vendor:
+    """A moderator suspends a vendor (a reason is required): it can no longer use the API, its
+    active subscriptions are paused (marked so that reinstating resumes those and only those) and
+    its active offers are withdrawn by moderation, each customer told (``vendors.deal``); the
+    audit log records it. Its reputation is refreshed by ``moderation.services``, a floor up."""
+    reason = required_reason(reason)
+    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    if vendor.status == Vendor.Status.SUSPENDED:
+        raise Conflict(f"{vendor.name} is suspended already.")
     vendor.status = Vendor.Status.SUSPENDED
     vendor.save(update_fields=["status"])
-    record_audit(actor=actor, action="vendor.suspended", target=vendor, reason=reason)
+    paused = Subscription.objects.filter(vendor=vendor, active=True).update(active=False, paused_by_moderation=True)
+    withdrawn = withdraw_vendor_offers(vendor=vendor)
+    record_audit(
+        actor=actor,
+        action="vendor.suspended",
+        target=vendor,
+        reason=reason,
+        subscriptions_paused=paused,
+        offers_withdrawn=[str(bid.pk) for bid in withdrawn],
+    )
+    return vendor
+
+
+@transaction.atomic
+def reinstate_vendor(*, vendor: Vendor, actor: User | None, reason: str) -> Vendor:
+    """A moderator lifts a suspension (a reason is required): the vendor is approved again and
+    the subscriptions its suspension paused resume (reindexed); offers withdrawn stay withdrawn.
+    Audited."""
+    reason = required_reason(reason)
+    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    if vendor.status != Vendor.Status.SUSPENDED:
+        raise Conflict(f"{vendor.name} is not suspended.")
+    vendor.status = Vendor.Status.APPROVED
+    vendor.approved_at = vendor.approved_at or timezone.now()
+    vendor.save(update_fields=["status", "approved_at"])
+    paused = list(Subscription.objects.filter(vendor=vendor, paused_by_moderation=True))
+    Subscription.objects.filter(pk__in=[s.pk for s in paused]).update(active=True, paused_by_moderation=False)
+    for subscription in paused:
+        subscription.active, subscription.paused_by_moderation = True, False
+    index_subscriptions(paused)
+    record_audit(
+        actor=actor, action="vendor.reinstated", target=vendor, reason=reason, subscriptions_resumed=len(paused)
+    )
     return vendor
 
 

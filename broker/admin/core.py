@@ -1,9 +1,37 @@
 """Admin for the core's records (outbox, audit log) and the read-only bases the other admins share."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.shortcuts import render
 
 from broker.core.outbox import dispatch_event
 from broker.models import AuditLog, OutboxEvent
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why? (kept in the audit log)", strip=True)
+
+
+def ask_reason(model_admin, request, *, title, intro, items, action, button, form, ids):
+    """The page a moderation action shows to ask for its reason before it does anything (every
+    moderation service requires one); posting it back with ``apply`` runs the action."""
+    return render(
+        request,
+        "admin/ask_reason.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "items": items,
+            "ids": ids,
+            "action": action,
+            "button": button,
+            "form": form,
+            "opts": model_admin.model._meta,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        },
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,18 +1,21 @@
-"""Admin for the customer side: the taxonomy, and customers' requests (removed only through the
-deal, with a reason)."""
+"""Admin for the customer side: the taxonomy, customers' requests (read-only: never edited, never
+deleted; removed or, when a review rule held them, released only through the deal's services,
+with a reason), and the review rules that hold a new request before it is cast."""
 
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest
-from django.shortcuts import render
 
+from broker.admin.core import ReasonForm, ask_reason
+from broker.core.errors import Conflict
 from intents.attributes import validate_schema
-from intents.models import Agreement, Category, Intent, Region
-from vendors.deal import remove_intent
+from intents.models import Agreement, Category, Intent, Region, ReviewRule
+from intents.review import clean_rule
+from vendors.deal import release_intent, remove_intent
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -119,32 +122,19 @@ class AgreementAdmin(admin.ModelAdmin):
         return actions
 
 
-class RemovalForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why are these requests removed?")
-
-
 @admin.register(Intent)
 class IntentAdmin(admin.ModelAdmin):
+    """Customers' requests, for moderators to look at: no field can be changed and none deleted
+    (a hard delete would leave vendors holding a request nobody told them was gone). The actions
+    remove a request (vendors get ``intent.withdrawn``, reason ``moderation``; she gets the reason)
+    or release one a review rule held (it is cast); both ask for the reason first."""
+
     list_display = ["title", "status", "category", "region", "customer", "bid_count", "created_at", "expires_at"]
     list_filter = ["status", "category", "created_at"]
     list_select_related = ["category", "region", "customer"]
     search_fields = ["title", "details", "customer__email", "id"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["customer"]
-    autocomplete_fields = ["region", "category"]
-    readonly_fields = [
-        "id",
-        "customer",
-        "attributes",
-        "agreement",
-        "terms",
-        "created_at",
-        "updated_at",
-        "closed_at",
-        "status",
-        "removal_reason",
-    ]
-    actions = ["remove_requests"]
+    actions = ["remove_requests", "release_requests"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(bid_total=Count("bids"))
@@ -156,23 +146,97 @@ class IntentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # requests are the customers' own; moderators remove, they do not write
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # read-only: shown, never edited
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # removed through the action below, which tells vendors and her, never deleted
+
+    def _act(self, request, queryset, *, action: str, service, verb: str, title: str, intro: str, button: str):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for intent in queryset:
+                try:
+                    service(moderator=request.user, intent=intent, reason=form.cleaned_data["reason"])
+                    done += 1
+                except (Conflict, ValidationError) as error:
+                    self.message_user(request, f"{intent}: {getattr(error, 'message', error)}", messages.ERROR)
+            if done:
+                self.message_user(request, f"{verb} {done} request(s).", messages.SUCCESS)
+            return None
+        return ask_reason(
+            self,
+            request,
+            title=title,
+            intro=intro,
+            items=[f"{intent.title} ({intent.get_status_display()})" for intent in queryset],
+            action=action,
+            button=button,
+            form=form,
+            ids=[intent.pk for intent in queryset],
+        )
+
     @admin.action(description="Remove selected requests (asks for a reason)")
     def remove_requests(self, request, queryset):
-        form = RemovalForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            for intent in queryset:
-                remove_intent(moderator=request.user, intent=intent, reason=form.cleaned_data["reason"])
-            self.message_user(request, f"Removed {queryset.count()} request(s).", messages.SUCCESS)
-            return None
-        return render(
+        return self._act(
             request,
-            "admin/intents/intent/remove.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Remove requests",
-                "form": form,
-                "intents": queryset,
-                "opts": self.model._meta,
-                "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            },
+            queryset,
+            action="remove_requests",
+            service=remove_intent,
+            verb="Removed",
+            title="Remove requests",
+            intro="These requests will be removed, their open offers withdrawn by moderation, the vendors told and "
+            "the customer sent your reason:",
+            button="Remove",
         )
+
+    @admin.action(description="Release selected held requests: cast them to vendors (asks for a reason)")
+    def release_requests(self, request, queryset):
+        return self._act(
+            request,
+            queryset,
+            action="release_requests",
+            service=release_intent,
+            verb="Released",
+            title="Release held requests",
+            intro="These requests were held by a review rule; released, they are cast to the vendors that match:",
+            button="Release",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Intent._meta.fields]
+
+
+class ReviewRuleForm(forms.ModelForm):
+    class Meta:
+        model = ReviewRule
+        fields = ["kind", "text", "count", "amount", "currency", "active", "note"]
+
+    def clean(self):
+        data = super().clean() or {}
+        if "kind" in data:
+            try:
+                data.update(
+                    clean_rule(
+                        kind=data["kind"],
+                        text=data.get("text") or "",
+                        count=data.get("count"),
+                        amount=data.get("amount"),
+                        currency=data.get("currency") or "",
+                    )
+                )
+            except ValidationError as error:
+                for field, problems in error.message_dict.items():
+                    self.add_error(field if field in self.fields else None, problems)
+        return data
+
+
+@admin.register(ReviewRule)
+class ReviewRuleAdmin(admin.ModelAdmin):
+    """The rules that hold a new request for review before it is cast (docs/moderation.md)."""
+
+    form = ReviewRuleForm
+    list_display = ["__str__", "kind", "active", "note", "updated_at"]
+    list_filter = ["kind", "active"]
+    search_fields = ["text", "note"]

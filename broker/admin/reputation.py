@@ -4,39 +4,13 @@ decision goes through a ``reputation.services`` function that demands a reason a
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
 
-from broker.admin.core import ReadOnlyAdmin
+from broker.admin.core import ReadOnlyAdmin, ReasonForm, ask_reason
 from broker.core.errors import Conflict
 from reputation.models import AccountLink, CustomerScore, MarketPrior, Rating, RingFlag, VendorScore
 from reputation.selectors import customer_behaviour, vendor_behaviour
 from reputation.services import decide_ring, link_accounts, set_hidden, unlink_accounts
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why? (kept in the audit log)", strip=True)
-
-
-def _ask_reason(model_admin, request, *, title, intro, items, action, button, form, ids):
-    """The page an action shows to ask for its reason before it does anything."""
-    return render(
-        request,
-        "admin/reputation/ask_reason.html",
-        {
-            **model_admin.admin_site.each_context(request),
-            "title": title,
-            "intro": intro,
-            "items": items,
-            "ids": ids,
-            "action": action,
-            "button": button,
-            "form": form,
-            "opts": model_admin.model._meta,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        },
-    )
 
 
 @admin.register(Rating)
@@ -62,18 +36,34 @@ class RatingAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # ratings come only from real deals
 
-    def _set_hidden(self, request, queryset, hidden: bool) -> None:
-        for rating in queryset:
-            set_hidden(rating=rating, hidden=hidden, moderator=request.user)
-        self.message_user(request, f"{'Hidden' if hidden else 'Shown'}: {queryset.count()}.", messages.SUCCESS)
+    def _set_hidden(self, request, queryset, hidden: bool):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for rating in queryset:
+                set_hidden(rating=rating, hidden=hidden, moderator=request.user, reason=form.cleaned_data["reason"])
+            self.message_user(request, f"{'Hidden' if hidden else 'Shown'}: {queryset.count()}.", messages.SUCCESS)
+            return None
+        return ask_reason(
+            self,
+            request,
+            title="Hide ratings" if hidden else "Show ratings again",
+            intro="These ratings will stop counting towards reputation:"
+            if hidden
+            else "These ratings will count towards reputation again:",
+            items=[f"{rating.get_by_display()}: {rating.score} / 5 {rating.comment[:80]}" for rating in queryset],
+            action="hide" if hidden else "show",
+            button="Hide the ratings" if hidden else "Show the ratings",
+            form=form,
+            ids=[rating.pk for rating in queryset],
+        )
 
-    @admin.action(description="Hide selected ratings (abusive)")
+    @admin.action(description="Hide selected ratings (abusive; asks for a reason)")
     def hide(self, request, queryset):
-        self._set_hidden(request, queryset, True)
+        return self._set_hidden(request, queryset, True)
 
-    @admin.action(description="Show selected ratings again")
+    @admin.action(description="Show selected ratings again (asks for a reason)")
     def show(self, request, queryset):
-        self._set_hidden(request, queryset, False)
+        return self._set_hidden(request, queryset, False)
 
 
 class ScoreAdmin(ReadOnlyAdmin):
@@ -161,7 +151,7 @@ class AccountLinkAdmin(admin.ModelAdmin):
                 unlink_accounts(link=link, moderator=request.user, reason=form.cleaned_data["reason"])
             self.message_user(request, f"Removed {queryset.count()} link(s).", messages.SUCCESS)
             return None
-        return _ask_reason(
+        return ask_reason(
             self,
             request,
             title="Remove account links",
@@ -209,7 +199,7 @@ class RingFlagAdmin(admin.ModelAdmin):
                 verb = "Confirmed (ratings never count)" if confirm else "Cleared (ratings count again)"
                 self.message_user(request, f"{verb}: {decided} ring(s).", messages.SUCCESS)
             return None
-        return _ask_reason(
+        return ask_reason(
             self,
             request,
             title="Confirm suspected rings" if confirm else "Clear suspected rings",

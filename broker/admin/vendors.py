@@ -4,12 +4,12 @@ customers, the inbox and the event log with its webhooks."""
 from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.template.response import TemplateResponse
 
-from broker.admin.core import ReadOnlyAdmin, ReadOnlyInline
+from broker.admin.core import ReadOnlyAdmin, ReadOnlyInline, ReasonForm, ask_reason
+from broker.core.errors import Conflict
+from moderation.services import reinstate_vendor, suspend_vendor
 from reputation.services import refresh_vendor_and_counterparties
 from vendors.models import (
     AgreementRecord,
@@ -29,7 +29,7 @@ from vendors.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from vendors.services import approve_vendor, index_subscriptions, reject_vendor, revoke_api_key, suspend_vendor
+from vendors.services import approve_vendor, index_subscriptions, reject_vendor, revoke_api_key
 from vendors.webhooks import disable_endpoint
 
 
@@ -94,7 +94,7 @@ class VendorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["categories", "regions"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [MembershipInline, InvitationInline, ApiKeyInline, SubscriptionInline]
-    actions = ["approve", "reject", "suspend"]
+    actions = ["approve", "reject", "suspend", "reinstate"]
 
     @admin.display(boolean=True, description="email confirmed")
     def email_confirmed(self, vendor) -> bool:
@@ -118,32 +118,72 @@ class VendorAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Rejected {queryset.count()} vendor(s); each was emailed the reason.")
                 return None
-        return TemplateResponse(
+        return ask_reason(
+            self,
             request,
-            "admin/vendors/reject.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Reject vendors",
-                "vendors": queryset,
-                "form": form,
-                "action_checkbox_name": ACTION_CHECKBOX_NAME,
-                "opts": self.model._meta,
-            },
+            title="Reject vendors",
+            intro="Turn down these businesses. Each is emailed the reason and can no longer open the vendor area:",
+            items=[f"{v.name} ({v.contact_email}, {v.get_status_display()})" for v in queryset],
+            action="reject",
+            button="Reject and email the reason",
+            form=form,
+            ids=[v.pk for v in queryset],
         )
 
     @admin.action(description="Approve selected vendors")
     def approve(self, request, queryset):
+        approved = 0
         for vendor in queryset:
-            approve_vendor(vendor=vendor, actor=request.user)
-            refresh_vendor_and_counterparties(vendor_id=vendor.pk)  # a reinstated vendor's ratings count again
-        self.message_user(request, f"Approved {queryset.count()} vendor(s).", messages.SUCCESS)
+            try:
+                approve_vendor(vendor=vendor, actor=request.user)
+            except Conflict as error:
+                self.message_user(request, error.message, messages.ERROR)
+                continue
+            refresh_vendor_and_counterparties(vendor_id=vendor.pk)  # a rejected vendor's ratings count again
+            approved += 1
+        if approved:
+            self.message_user(request, f"Approved {approved} vendor(s).", messages.SUCCESS)
 
-    @admin.action(description="Suspend selected vendors")
+    def _moderate(self, request, queryset, *, suspend: bool):
+        """Suspend or reinstate through ``moderation.services`` (audited), after asking why."""
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            service = suspend_vendor if suspend else reinstate_vendor
+            done = 0
+            for vendor in queryset:
+                try:
+                    service(moderator=request.user, vendor=vendor, reason=form.cleaned_data["reason"])
+                    done += 1
+                except (Conflict, ValidationError) as error:
+                    self.message_user(request, f"{vendor}: {getattr(error, 'message', error)}", messages.ERROR)
+            if done:
+                verb = "Suspended" if suspend else "Reinstated"
+                self.message_user(
+                    request, f"{verb} {done} vendor(s).", messages.WARNING if suspend else messages.SUCCESS
+                )
+            return None
+        return ask_reason(
+            self,
+            request,
+            title="Suspend vendors" if suspend else "Reinstate vendors",
+            intro="These vendors will lose API access, their subscriptions will be paused, their active offers "
+            "withdrawn by moderation (each customer told) and their ratings will stop counting:"
+            if suspend
+            else "These vendors will be approved again; the subscriptions their suspension paused resume:",
+            items=[f"{vendor.name} ({vendor.get_status_display()})" for vendor in queryset],
+            action="suspend" if suspend else "reinstate",
+            button="Suspend" if suspend else "Reinstate",
+            form=form,
+            ids=[vendor.pk for vendor in queryset],
+        )
+
+    @admin.action(description="Suspend selected vendors (asks for a reason)")
     def suspend(self, request, queryset):
-        for vendor in queryset:
-            suspend_vendor(vendor=vendor, actor=request.user, reason="suspended in admin")
-            refresh_vendor_and_counterparties(vendor_id=vendor.pk)  # its ratings, given and received, stop counting
-        self.message_user(request, f"Suspended {queryset.count()} vendor(s).", messages.WARNING)
+        return self._moderate(request, queryset, suspend=True)
+
+    @admin.action(description="Reinstate selected suspended vendors (asks for a reason)")
+    def reinstate(self, request, queryset):
+        return self._moderate(request, queryset, suspend=False)
 
 
 API_KEY_FIELDS = ("vendor", "name", "prefix", "created_at", "last_used_at", "revoked_at")

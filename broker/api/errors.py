@@ -21,6 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from broker.core import idempotency
 from broker.core.errors import DomainError
+from moderation import services as moderation_services
 from reputation import services as reputation_services
 
 # The API's own codes, for what no exception class names.
@@ -54,7 +55,7 @@ def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
 def error_codes() -> list[tuple[str, str]]:
     """Every ``error.code`` the API can answer, with what it means: from DRF's exceptions, the
     domain errors (``DomainError`` and its subclasses: their docstrings), and the API's own."""
-    assert idempotency and reputation_services  # imported for their DomainError subclasses
+    assert idempotency and reputation_services and moderation_services  # imported for their DomainError subclasses
     codes: dict[str, str] = {}
     for drf in _DRF_ERRORS:
         codes.setdefault(str(drf.default_code), re.sub(r' "\{\w+\}"', "", str(drf.default_detail)))

@@ -72,6 +72,7 @@ EVENT_DATA: dict[str, type[serializers.Serializer]] = {
     Kind.BID_DECLINED: s.BidOutput,
     Kind.BID_COUNTERED: BidCounteredData,
     Kind.DEAL_UPDATED: DealUpdatedData,
+    Kind.REPORT_UPDATED: s.ReportOutput,
     Kind.MESSAGE_CREATED: s.MessageOutput,
     Kind.RATING_REVEALED: RatingRevealedData,
     Kind.IDENTITY_REVEALED: IdentityRevealedData,

@@ -16,6 +16,8 @@ from broker.core.keywords import WORD
 
 # What the API reads as a time: ISO 8601 with an offset (DRF reads more; this is what to send).
 DATE_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+MESSAGE_ID_PATTERN = r"^[0-9]{1,18}$"
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiErrorOutput"}}}
 
 
@@ -160,5 +162,22 @@ def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public:
             "properties": {"min_budget_currency": {"$ref": "#/components/schemas/CurrencyEnum"}},
             "required": ["min_budget_currency"],
         }
+    if "ReportInputRequest" in schemas:
+        # What the report's id is depends on its subject, and "other" needs words
+        # (``moderation.services.file_vendor_report``).
+        schemas["ReportInputRequest"]["allOf"] = [
+            {
+                "if": {"properties": {"subject": {"const": "request"}}, "required": ["subject"]},
+                "then": {"properties": {"id": {"format": "uuid", "pattern": UUID_PATTERN}}},
+            },
+            {
+                "if": {"properties": {"subject": {"const": "message"}}, "required": ["subject"]},
+                "then": {"properties": {"id": {"pattern": MESSAGE_ID_PATTERN}}},
+            },
+            {
+                "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
+                "then": {"properties": {"text": {"pattern": r"\S"}}, "required": ["text"]},
+            },
+        ]
     _null_types(result)
     return result

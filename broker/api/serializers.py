@@ -7,6 +7,7 @@ from rest_framework import serializers
 from broker.api.errors import error_codes
 from broker.core.money import circulating_currencies
 from intents.models import Category, Intent, Region
+from moderation.models import MAX_TEXT, Report
 from vendors.models import AgreementAnswer, Bid, BidCounter, DealOutcome, Delivery, Subscription, Vendor, VendorEvent
 
 
@@ -390,6 +391,53 @@ class BidPhotoInput(serializers.Serializer):
         help_text="A JPEG, PNG or WebP image (by its content, whatever its name). It is stored re-encoded, "
         "scaled down and without its metadata (EXIF, GPS position)."
     )
+
+
+class ReportInput(serializers.Serializer):
+    subject = serializers.ChoiceField(
+        choices=[Report.Subject.REQUEST, Report.Subject.MESSAGE],
+        help_text="What you report: a request in your inbox, or a customer's message to you.",
+    )
+    id = serializers.CharField(
+        max_length=64, help_text="The request's id (a UUID) or the message's id (a whole number)."
+    )
+    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    text = serializers.CharField(
+        max_length=MAX_TEXT,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What is wrong, in your words; required when the reason is `other`.",
+    )
+
+
+class ReportSubjectOutput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Report.Subject.choices)
+    id = serializers.CharField(
+        allow_null=True,
+        help_text="The request's, message's or offer's id, or your vendor id for a report about you; null if "
+        "the customer erased it.",
+    )
+
+
+class ReportOutput(serializers.Serializer):
+    """A report you made or one about you. About you, it never says which customer made it, nor her words."""
+
+    id = serializers.UUIDField()
+    role = serializers.ChoiceField(
+        choices=["reporter", "reported"], help_text="Whether you made the report or it is about you."
+    )
+    subject = ReportSubjectOutput()
+    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    text = serializers.CharField(allow_blank=True, help_text="Your words; empty in a report about you.")
+    status = serializers.ChoiceField(
+        choices=Report.Status.choices,
+        help_text="open → in_review → resolved or dismissed; escalated on the way when a senior moderator decides.",
+    )
+    outcome = serializers.CharField(allow_blank=True, help_text="The moderator's decision, once resolved or dismissed.")
+    respond_by = serializers.DateTimeField(help_text="When moderators are expected to have answered (by its reason).")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
 
 class ApiErrorBody(serializers.Serializer):

@@ -8,6 +8,7 @@ router.register("subscriptions", views.SubscriptionViewSet, basename="subscripti
 router.register("intents", views.IntentViewSet, basename="intent")
 router.register("bids", views.BidViewSet, basename="bid")
 router.register("webhooks", views.WebhookEndpointViewSet, basename="webhook")
+router.register("reports", views.ReportViewSet, basename="report")
 
 app_name = "api"
 urlpatterns = [

@@ -23,6 +23,9 @@ from broker.core.errors import NotFound
 from broker.pipeline.vendor_view import intents_for_vendor
 from intents.models import Agreement, Category, Intent, Region
 from intents.selectors import agreement_roster
+from moderation.models import Report
+from moderation.selectors import vendor_report, vendor_reports
+from moderation.services import file_vendor_report, report_for_vendor
 from reputation.models import Rating
 from reputation.selectors import vendor_reputation
 from reputation.services import rate
@@ -484,3 +487,57 @@ class WebhookEndpointViewSet(
 
 class AttemptPagination(IdCursorPagination):
     ordering = "-attempted_at"
+
+
+class ReportViewSet(ApiMixin, viewsets.GenericViewSet):
+    """Report a request or a customer's message to the moderators, and follow your reports and
+    the reports about you (each step also comes as a ``report.updated`` event). A suspended
+    vendor still sees its reports and their outcome."""
+
+    serializer_class = s.ReportOutput
+    lookup_value_converter = "uuid"
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [IsVendor()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no vendor
+            return Report.objects.none()
+        return vendor_reports(vendor=_vendor(self.request))
+
+    @extend_schema(responses=s.ReportOutput(many=True))
+    def list(self, request):
+        """Your reports and the reports about you, newest first."""
+        vendor = _vendor(request)
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the default pagination applies
+        return self.get_paginated_response([report_for_vendor(report, vendor_id=vendor.pk) for report in page])
+
+    @extend_schema(
+        request=s.ReportInput,
+        responses={
+            201: s.ReportOutput,
+            404: OpenApiResponse(
+                s.ApiErrorOutput, description="No such request in your inbox, or message from a customer to you."
+            ),
+            409: OpenApiResponse(
+                s.ApiErrorOutput, description="You already have an open report about it (`already_reported`)."
+            ),
+        },
+    )
+    def create(self, request):
+        """Report a request that reached your inbox or a customer's message to you, with a reason from the
+        list. Moderators answer within the reason's response time (`respond_by`)."""
+        data = s.ReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        report = file_vendor_report(vendor=_vendor(request), subject_id=fields.pop("id"), **fields)
+        return Response(report_for_vendor(report, vendor_id=report.vendor_id), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.ReportOutput)
+    def retrieve(self, request, pk=None):
+        """One of your reports, or one about you: where it stands and, once closed, the outcome."""
+        vendor = _vendor(request)
+        return Response(report_for_vendor(vendor_report(vendor=vendor, report_id=pk), vendor_id=vendor.pk))

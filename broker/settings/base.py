@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "intents",
     "vendors",
     "reputation",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,8 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "vendors.models.VendorEvent.Kind",
         "ErrorCodeEnum": "broker.api.errors.error_codes",
         "CurrencyEnum": "broker.core.money.circulating_currencies",
+        "ReportReasonEnum": "moderation.models.Report.Reason",
+        "ReportStatusEnum": "moderation.models.Report.Status",
     },
     "TITLE": "intentcast vendor API",
     "DESCRIPTION": "Subscribe to customers' requests, read your inbox, bid.",
@@ -293,6 +296,17 @@ INTENTCAST = {
     # The agreement (a roster code, intents.models.Agreement) a customer's first request proffers
     # unless she picks another; later requests preselect the one her latest request proffered.
     "DEFAULT_AGREEMENT": env("DEFAULT_AGREEMENT", default="standard"),
+    # How soon moderators are expected to answer a report, in hours, by its reason (docs/moderation.md);
+    # reports past it are "overdue" in admin.
+    "REPORT_RESPONSE_HOURS": {
+        "fraud": env.float("REPORT_RESPONSE_HOURS_FRAUD", default=24.0),
+        "abusive": env.float("REPORT_RESPONSE_HOURS_ABUSIVE", default=24.0),
+        "personal_data": env.float("REPORT_RESPONSE_HOURS_PERSONAL_DATA", default=24.0),
+        "broke_agreement": env.float("REPORT_RESPONSE_HOURS_BROKE_AGREEMENT", default=72.0),
+        "misleading": env.float("REPORT_RESPONSE_HOURS_MISLEADING", default=72.0),
+        "spam": env.float("REPORT_RESPONSE_HOURS_SPAM", default=120.0),
+        "other": env.float("REPORT_RESPONSE_HOURS_OTHER", default=120.0),
+    },
 }
 
 LOGGING = {

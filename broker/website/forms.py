@@ -16,6 +16,7 @@ from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, Agreement, Categor
 from intents.selectors import agreement_roster
 from intents.taxonomy import category_choices, category_schema
 from intents.terms import describe_clauses
+from moderation.models import MAX_TEXT, Report
 from vendors.models import Vendor
 
 ATTRIBUTE_PREFIX = "attr_"
@@ -517,6 +518,26 @@ class VendorNoteForm(AccessibleForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Your notes",
         help_text="Only you see these; the vendor never does. Leave empty to delete them.",
+    )
+
+
+class ReportForm(AccessibleForm):
+    """She reports an offer, a message or a vendor: a reason from the list, and her words."""
+
+    reason = forms.ChoiceField(
+        label="What is wrong?",
+        choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what is wrong.", "invalid_choice": "Choose a reason from the list."},
+    )
+    text = forms.CharField(
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Tell the moderators more",
+        help_text="What happened, and when. Required if you choose “Something else”. The vendor is told it was "
+        "reported and the outcome, never your words or who you are.",
+        error_messages={"max_length": f"Keep it to {MAX_TEXT:,} characters at most."},
     )
 
 

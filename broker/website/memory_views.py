@@ -1,6 +1,6 @@
 """Her memory of her relationships: "My vendors" (every vendor she has dealt with, and one page
 per vendor with the whole history, her private notes, her ratings, invite, block or unblock),
-and her notifications with her choice of email per kind. Thin: a selector or a service, a
+her notifications with her choice of email per kind, and her reports to the moderators. Thin: a selector or a service, a
 template."""
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from broker.core.errors import NotFound
-from broker.website.forms import NotificationSettingsForm, VendorNoteForm
+from broker.core.errors import Conflict, NotFound
+from broker.website.forms import NotificationSettingsForm, ReportForm, VendorNoteForm
 from intents import notifications
 from intents import selectors as intent_selectors
+from moderation import selectors as moderation_selectors
+from moderation import services as moderation_services
+from moderation.selectors import customer_bid_or_none, vendor_message_or_none
 from reputation.selectors import ratings_she_gave, vendor_reputations
 from vendors import relationships
 from vendors import selectors as vendor_selectors
@@ -181,3 +184,78 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Saved. You always see every notification here; emails follow your choices.")
         return redirect("intents:notification_settings")
     return render(request, "website/notification_settings.html", {"form": form})
+
+
+# Reports -------------------------------------------------------------------------------------
+
+REPORT_SUBJECTS = {"offer", "message", "vendor"}
+
+
+def _report_subject(customer: User, subject: str, subject_id: str) -> tuple[str, str]:
+    """What she is reporting, said in a heading, and where to go back to; 404 if not hers."""
+    if subject == "offer":
+        bid = customer_bid_or_none(customer=customer, bid_id=subject_id)
+        if bid is not None:
+            return (
+                f"{bid.vendor.name}'s offer on “{bid.intent.title}”",
+                reverse("intents:detail", args=[bid.intent_id]),
+            )
+    elif subject == "message" and subject_id.isdigit():
+        message = vendor_message_or_none(customer=customer, message_id=int(subject_id))
+        if message is not None:
+            return (
+                f"{message.vendor.name}'s message of {message.created_at:%-d %b %Y, %H:%M} "
+                f"about “{message.intent.title}”",
+                reverse("intents:thread", args=[message.intent_id, message.vendor_id]),
+            )
+    elif subject == "vendor" and subject_id.isdigit():
+        try:
+            vendor, _history = vendor_selectors.dealings_with(customer=customer, vendor_id=int(subject_id))
+        except NotFound:
+            pass
+        else:
+            return vendor.name, reverse("intents:vendor", args=[vendor.pk])
+    raise Http404("Nothing of yours to report here.")
+
+
+@login_required
+def report_new(request: HttpRequest, subject: str, subject_id: str) -> HttpResponse:
+    """Her report of a vendor's offer, message, or the vendor: the reason as radio buttons and
+    her words; errors next to the fields; on success her list of reports."""
+    customer = _customer(request)
+    if subject not in REPORT_SUBJECTS:
+        raise Http404("Report an offer, a message or a vendor.")
+    about, back = _report_subject(customer, subject, subject_id)
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation_services.file_customer_report(
+                customer=customer,
+                subject=subject,
+                subject_id=subject_id,
+                reason=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"],
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+            form.mark_errors()
+        except Conflict as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, "Thank you: your report was sent to our moderators. We will tell you what they decide."
+            )
+            return redirect("intents:reports")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "website/report_form.html", {"form": form, "about": about, "back": back}, status=status)
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    """Her reports and the reports about her: where each stands and, once closed, the outcome."""
+    return render(
+        request,
+        "website/report_list.html",
+        {"reports": list(moderation_selectors.customer_reports(customer=_customer(request))[:200])},
+    )

@@ -59,7 +59,13 @@ def test_approve_and_suspend_vendors_are_audited(admin_client, admin_user):
     admin_client.post(url, {"action": "approve", ACTION_CHECKBOX_NAME: [vendor.pk]})
     vendor.refresh_from_db()
     assert vendor.status == "approved" and vendor.approved_at is not None
-    admin_client.post(url, {"action": "suspend", ACTION_CHECKBOX_NAME: [vendor.pk]})
+    asked = admin_client.post(url, {"action": "suspend", ACTION_CHECKBOX_NAME: [vendor.pk]})
+    assert asked.status_code == 200 and b"Why?" in asked.content  # the reason is asked first
+    vendor.refresh_from_db()
+    assert vendor.status == "approved"
+    admin_client.post(
+        url, {"action": "suspend", ACTION_CHECKBOX_NAME: [vendor.pk], "apply": "1", "reason": "Fake reviews"}
+    )
     vendor.refresh_from_db()
     assert vendor.status == "suspended"
     actions = list(AuditLog.objects.filter(target_id=str(vendor.pk)).values_list("action", "actor"))
@@ -70,7 +76,7 @@ def test_removing_a_request_asks_for_a_reason_and_records_it(admin_client, admin
     intent = publish(customer)
     url = reverse("admin:intents_intent_changelist")
     asked = admin_client.post(url, {"action": "remove_requests", ACTION_CHECKBOX_NAME: [intent.pk]})
-    assert asked.status_code == 200 and b"Why are these requests removed?" in asked.content
+    assert asked.status_code == 200 and b"Why? (kept in the audit log)" in asked.content
     empty = admin_client.post(
         url, {"action": "remove_requests", ACTION_CHECKBOX_NAME: [intent.pk], "apply": "1", "reason": ""}
     )
@@ -121,12 +127,16 @@ def test_saving_a_subscription_in_admin_reindexes_it(admin_client, vendor, categ
 
 def test_hiding_a_rating_is_audited(admin_client, world):
     rating = Rating.objects.get()
-    admin_client.post(
-        reverse("admin:reputation_rating_changelist"), {"action": "hide", ACTION_CHECKBOX_NAME: [rating.pk]}
-    )
+    url = reverse("admin:reputation_rating_changelist")
+    asked = admin_client.post(url, {"action": "hide", ACTION_CHECKBOX_NAME: [rating.pk]})
+    assert asked.status_code == 200 and b"Why?" in asked.content
+    rating.refresh_from_db()
+    assert rating.hidden_by_moderator is False  # nothing done before the reason
+    admin_client.post(url, {"action": "hide", ACTION_CHECKBOX_NAME: [rating.pk], "apply": "1", "reason": "Insults"})
     rating.refresh_from_db()
     assert rating.hidden_by_moderator is True
-    assert AuditLog.objects.filter(action="rating.hidden", target_id=str(rating.pk)).exists()
+    log = AuditLog.objects.get(action="rating.hidden", target_id=str(rating.pk))
+    assert log.detail == {"reason": "Insults"}
 
 
 def test_disabling_an_endpoint(admin_client, world):

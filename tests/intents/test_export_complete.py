@@ -24,6 +24,7 @@ from PIL import Image
 from broker.personal_data import SCHEMA_VERSION, export_csv, export_customer_data, export_sections
 from intents.models import Intent, Notification
 from intents.notifications import save_email_choices
+from moderation.services import file_customer_report
 from reputation.models import Rating
 from reputation.services import rate
 from vendors.deal import accept_bid, counter_bid, mark_outcome
@@ -58,6 +59,7 @@ EXPORTED = {
     "vendors.Message": "messages",
     "reputation.Rating": "ratings",
     "reputation.CustomerScore": "reputation",
+    "moderation.Report": "reports",
 }
 # Tables that point at her but are not exported, and why.
 EXEMPT = {
@@ -143,6 +145,7 @@ def everything(customer, vendor, publish, subscribe, django_capture_on_commit_ca
     mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, outcome=DealOutcome.Outcome.COMPLETED, customer=customer)
     rate(bid=bid, by=Rating.Side.CUSTOMER, score=5, comment="Lovely")
     save_vendor_note(customer=customer, vendor_id=vendor.pk, body="Ask for Tom")
+    file_customer_report(customer=customer, subject="offer", subject_id=bid.pk, reason="broke_agreement", text="Late")
     block_vendor(customer=customer, vendor_id=vendor.pk)
     return intent
 

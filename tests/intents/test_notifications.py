@@ -208,6 +208,8 @@ def test_the_settings_page_saves_her_choices(signed_in, customer):
         "deal": True,
         "request_closed": False,
         "terms": False,
+        "moderation": False,
+        "report": False,
     }
     assert 'name="offer" id="id_offer">' in signed_in.get(reverse("intents:notification_settings")).content.decode()
 

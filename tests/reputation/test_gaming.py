@@ -170,14 +170,18 @@ def test_a_suspended_vendors_ratings_given_and_received_stop_counting(admin_clie
     assert vendor_reputation(vendor.pk)["ratings"] == 4
     assert CustomerScore.objects.get(customer=customer).ratings == 2
     changelist = reverse("admin:vendors_vendor_changelist")
-    admin_client.post(changelist, {"action": "suspend", ACTION_CHECKBOX_NAME: [vendor.pk]})
+    admin_client.post(
+        changelist, {"action": "suspend", ACTION_CHECKBOX_NAME: [vendor.pk], "apply": "1", "reason": "Rating ring"}
+    )
     assert Vendor.objects.get(pk=vendor.pk).status == Vendor.Status.SUSPENDED
     assert vendor_reputation(vendor.pk)["ratings"] == 0
     # Its 1 of her no longer counts; only the other vendor's 5 does.
     assert CustomerScore.objects.get(customer=customer).ratings == 1
     recompute_all()
     assert vendor_reputation(vendor.pk)["ratings"] == 0
-    admin_client.post(changelist, {"action": "approve", ACTION_CHECKBOX_NAME: [vendor.pk]})
+    admin_client.post(
+        changelist, {"action": "reinstate", ACTION_CHECKBOX_NAME: [vendor.pk], "apply": "1", "reason": "Cleared"}
+    )
     assert vendor_reputation(vendor.pk)["ratings"] == 4
 
 

@@ -47,7 +47,7 @@ def events(vendor, kind):
 
 
 def test_every_transition_is_in_the_tables():
-    assert set(INTENT_TRANSITIONS) == {"accept", "withdraw", "expire", "remove", "complete", "fall_through"}
+    assert set(INTENT_TRANSITIONS) == {"accept", "withdraw", "expire", "remove", "release", "complete", "fall_through"}
     assert set(BID_TRANSITIONS) == {"accept", "decline", "withdraw", "expire", "moderate"}
     assert INTENT_TRANSITIONS["accept"][1] == Intent.Status.ACCEPTED
     assert Intent.Status.ACCEPTED.label == "Deal agreed"
