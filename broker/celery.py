@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from celery import Celery
-from celery.fixups.django import DjangoFixup, DjangoWorkerFixup
+from celery.fixups.django import DjangoFixup, DjangoWorkerFixup  # type: ignore[attr-defined]  # not in celery-types
 from celery.signals import before_task_publish, import_modules, task_postrun, task_prerun
 from celery.worker.consumer import Consumer
 from django.db import close_old_connections
@@ -37,9 +37,9 @@ class ConnectionReusingWorkerFixup(DjangoWorkerFixup):
 def reuse_database_connections(sender: Celery, **kwargs: Any) -> None:
     """Put the fix-up above in place of Celery's as a worker starts (before ``worker_init``
     installs it; not at import, which would read the settings while they are being imported)."""
-    for fixup in sender._fixups or []:
+    for fixup in sender._fixups or []:  # type: ignore[attr-defined]
         if isinstance(fixup, DjangoFixup) and not isinstance(fixup.worker_fixup, ConnectionReusingWorkerFixup):
-            fixup.worker_fixup = ConnectionReusingWorkerFixup(sender)
+            fixup.worker_fixup = ConnectionReusingWorkerFixup(sender)  # type: ignore[misc]
 
 
 import_modules.connect(reuse_database_connections, sender=app, weak=False)

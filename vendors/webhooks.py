@@ -368,7 +368,10 @@ def _enqueue_batches(delivery_ids: list[int], *, expires: float | None = None) -
 
 def _enqueue(delivery_ids: list[int], *, expires: float | None = None) -> bool:
     try:
-        deliver_webhooks.apply_async((delivery_ids,), expires=expires)
+        if expires is None:
+            deliver_webhooks.apply_async((delivery_ids,))
+        else:
+            deliver_webhooks.apply_async((delivery_ids,), expires=expires)
     except (OperationalError, OSError):  # queue down: beat's retry_due_webhooks picks them up
         log.warning("%d webhook deliveries not enqueued; they will be retried", len(delivery_ids), exc_info=True)
         return False
