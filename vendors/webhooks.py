@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -132,13 +132,14 @@ class CheckedNetworkBackend(httpcore.SyncBackend):
 
     MAX_HOSTS = 10_000
 
-    def __init__(self, ttl: float = 0.0) -> None:
+    def __init__(self, ttl: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
+        self.clock = clock
         self._answers: dict[tuple[str, int], tuple[float, list[IPAddress]]] = {}
         self._lock = threading.Lock()
 
     def addresses(self, host: str, port: int) -> list[IPAddress]:
-        key, now = (host, port), time.monotonic()
+        key, now = (host, port), self.clock()
         with self._lock:
             cached = self._answers.get(key)
         if cached is not None and cached[0] > now:
