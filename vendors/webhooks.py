@@ -349,12 +349,11 @@ def send_after_commit(event_ids: list[int]) -> None:
 
 def send_pending(event_ids: list[int]) -> None:
     """Enqueue the first attempt of every pending delivery of these events, in batches."""
-    pending = (
-        WebhookDelivery.objects.filter(event_id__in=event_ids, status=WebhookDelivery.Status.PENDING, attempt_count=0)
-        .order_by("endpoint_id", "pk")
-        .values_list("pk", flat=True)
-    )
-    _enqueue_batches(list(pending))
+    first_attempts = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, attempt_count=0)
+    pending: list[int] = []
+    for rows in filter_by_ids(first_attempts, "event", event_ids):
+        pending.extend(rows.order_by("endpoint_id", "pk").values_list("pk", flat=True))
+    _enqueue_batches(pending)
 
 
 def _enqueue_batches(delivery_ids: list[int], *, expires: float | None = None) -> bool:
