@@ -37,7 +37,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from standardwebhooks import Webhook
@@ -559,11 +559,17 @@ def disable_endpoint(*, endpoint: WebhookEndpoint, reason: str, actor: User | No
 
 
 def dispatch_due(limit: int = 5000) -> int:
-    """Enqueue every pending delivery whose next attempt is due (retries, and first attempts the
-    queue never took), in batches. Beat runs it every ``PIPELINE_SWEEP_SECONDS``; its messages
-    expire by the next sweep, which enqueues whatever is still due."""
+    """Enqueue, in batches, every pending delivery whose retry is due, and every first attempt
+    still unsent ``OUTBOX_REDISPATCH_AFTER`` after it was due (the queue never took it: Redis was
+    down at commit). Beat runs it every ``PIPELINE_SWEEP_SECONDS``. First attempts are otherwise
+    left to the messages sent after commit, so a long queue is not filled again every second;
+    the sweep's messages expire after a few sweeps, and a delivery two messages name is sent
+    once (the lease)."""
+    now = timezone.now()
+    overdue = now - settings.INTENTCAST["OUTBOX_REDISPATCH_AFTER"]
     due = (
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now())
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(attempt_count__gt=0) | Q(next_attempt_at__lte=overdue))
         .order_by("next_attempt_at")
         .values_list("pk", "endpoint_id")[:limit]
     )

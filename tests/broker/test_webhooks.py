@@ -240,3 +240,24 @@ def test_a_delivery_another_worker_holds_is_skipped_not_waited_for(vendor, recei
     assert receiver.requests == []
     assert webhooks.attempt_delivery(delivery.pk) is True
     assert len(receiver.requests) == 1
+
+
+def test_the_sweep_sends_due_retries_and_first_attempts_the_queue_never_took(vendor, receiver, monkeypatch):
+    endpoint = webhooks.register_endpoint(vendor=vendor, url=receiver.url)
+    now = timezone.now()
+
+    def delivery(subject, *, attempts, due):
+        event = VendorEvent.objects.create(vendor=vendor, kind="webhook.ping", subject=subject, payload={})
+        return WebhookDelivery.objects.create(
+            event=event, endpoint=endpoint, attempt_count=attempts, next_attempt_at=due
+        )
+
+    retry = delivery("retry", attempts=1, due=now)
+    lost = delivery("lost", attempts=0, due=now - timedelta(minutes=1))
+    delivery("queued", attempts=0, due=now)  # its message is in the queue: not sent again
+    delivery("later", attempts=1, due=now + timedelta(minutes=1))
+    messages = []
+    monkeypatch.setattr(webhooks, "_enqueue", lambda ids, **options: messages.append(ids) or True)
+
+    assert webhooks.dispatch_due() == 2
+    assert sorted(pk for batch in messages for pk in batch) == sorted([retry.pk, lost.pk])
