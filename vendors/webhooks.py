@@ -487,6 +487,9 @@ def _send_in_order(deliveries: list[WebhookDelivery]) -> list[Outcome]:
             OSError,
         ) as exc:
             error = error_class(exc)
+        except Exception:  # noqa: BLE001 (one delivery's surprise must not cost the batch its record)
+            log.exception("webhook delivery %s failed unexpectedly", delivery.pk)
+            error = "request failed"
         latency_ms = int((time.monotonic() - started) * 1000)
         outcomes.append(Outcome(delivery, attempted_at, status_code, error, latency_ms))
     return outcomes

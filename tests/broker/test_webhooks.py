@@ -261,3 +261,26 @@ def test_the_sweep_sends_due_retries_and_first_attempts_the_queue_never_took(ven
 
     assert webhooks.dispatch_due() == 2
     assert sorted(pk for batch in messages for pk in batch) == sorted([retry.pk, lost.pk])
+
+
+def test_a_surprise_in_one_delivery_is_recorded_and_the_rest_of_the_batch_goes_out(
+    make_vendor_client, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    vendors = [make_vendor_client().vendor for _ in range(2)]
+    for vendor in vendors:
+        webhooks.register_endpoint(vendor=vendor, url=receiver.url)
+    signed_request = webhooks.signed_request
+
+    def sometimes_broken(endpoint, event, signer=None):
+        if event.vendor_id == vendors[0].pk:
+            raise ValueError("a bug")
+        return signed_request(endpoint, event, signer)
+
+    monkeypatch.setattr(webhooks, "signed_request", sometimes_broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_matched(vendors, ["a"])
+
+    assert len(receiver.requests) == 1
+    attempts = dict(WebhookAttempt.objects.values_list("delivery__endpoint__vendor", "error"))
+    assert attempts == {vendors[0].pk: "request failed", vendors[1].pk: ""}
+    assert WebhookDelivery.objects.get(endpoint__vendor=vendors[0]).status == "pending"  # retried later
