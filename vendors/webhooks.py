@@ -425,20 +425,9 @@ def send_batch(delivery_ids: list[int]) -> dict[int, bool]:
        connection; endpoints in parallel on ``WEBHOOK_CONCURRENCY`` threads.
     3. Record: every attempt in one bulk insert and the deliveries in two updates, one transaction.
     """
-    now = timezone.now()
-    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
-    with transaction.atomic():
-        leased: list[tuple[int, uuid.UUID]] = []
-        for due in filter_by_ids(pending.select_for_update(skip_locked=True), "id", delivery_ids):
-            leased.extend(due.order_by("endpoint_id", "pk").values_list("pk", "endpoint_id"))
-        if not leased:
-            return {}
-        per_endpoint = Counter(endpoint_id for _, endpoint_id in leased)
-        timeout = settings.INTENTCAST["WEBHOOK_TIMEOUT_SECONDS"]
-        lease_until = now + timedelta(seconds=timeout * max(per_endpoint.values()) + 30)
-        leased_ids = [pk for pk, _ in leased]
-        for rows in filter_by_ids(WebhookDelivery.objects.all(), "id", leased_ids):
-            rows.update(next_attempt_at=lease_until)
+    leased_ids = _lease(delivery_ids)
+    if not leased_ids:
+        return {}
     deliveries: list[WebhookDelivery] = []
     for rows in filter_by_ids(WebhookDelivery.objects.select_related("event", "endpoint"), "id", leased_ids):
         deliveries.extend(rows.order_by("endpoint_id", "pk"))
@@ -452,6 +441,48 @@ def send_batch(delivery_ids: list[int]) -> dict[int, bool]:
         outcomes = [outcome for done in sender_pool().map(_send_in_order, groups) for outcome in done]
     _record_outcomes(outcomes)
     return {outcome.delivery.pk: outcome.succeeded for outcome in outcomes}
+
+
+# One statement on PostgreSQL: lock the due rows no other worker holds, and lease each until the
+# worst case of the requests before it to the same endpoint and its own (one timeout each).
+LEASE_SQL = """
+UPDATE vendors_webhookdelivery AS delivery
+SET next_attempt_at = %(now)s + make_interval(secs => %(timeout)s * leased.position + 30)
+FROM (
+    SELECT id, row_number() OVER (PARTITION BY endpoint_id ORDER BY id) AS position
+    FROM (
+        SELECT id, endpoint_id FROM vendors_webhookdelivery
+        WHERE id = ANY(%(ids)s) AND status = 'pending' AND next_attempt_at <= %(now)s
+        FOR UPDATE SKIP LOCKED
+    ) AS due
+) AS leased
+WHERE delivery.id = leased.id
+RETURNING delivery.id
+"""
+
+
+def _lease(delivery_ids: list[int]) -> list[int]:
+    """Lease the due deliveries among these (see ``send_batch``); returns their ids."""
+    now = timezone.now()
+    timeout = settings.INTENTCAST["WEBHOOK_TIMEOUT_SECONDS"]
+    connection = transaction.get_connection()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(LEASE_SQL, {"now": now, "timeout": timeout, "ids": list(delivery_ids)})
+                return [row[0] for row in cursor.fetchall()]
+        pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+        leased = list(
+            pending.select_for_update(skip_locked=True)
+            .filter(pk__in=delivery_ids)
+            .order_by("endpoint_id", "pk")
+            .values_list("pk", "endpoint_id")
+        )
+        if leased:
+            longest = max(Counter(endpoint_id for _, endpoint_id in leased).values())
+            lease_until = now + timedelta(seconds=timeout * longest + 30)
+            WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in leased]).update(next_attempt_at=lease_until)
+        return [pk for pk, _ in leased]
 
 
 def _send_in_order(deliveries: list[WebhookDelivery]) -> list[Outcome]:
