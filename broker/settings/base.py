@@ -234,9 +234,10 @@ CELERY_TASK_ROUTES = {
     "vendors.webhooks.retry_due_webhooks": {"queue": "webhooks"},
 }
 # The two sweeps that make recovery take seconds: each is one indexed query, so they run every
-# second; a sweep message the workers could not take before the next one is dropped (expires).
+# second. A sweep message a busy worker could not take within ten sweeps is dropped (expires), so
+# a long queue does not fill with sweeps that later ones make pointless.
 PIPELINE_SWEEP = timedelta(seconds=env.float("PIPELINE_SWEEP_SECONDS", default=1))
-_SWEEP_OPTIONS = {"expires": max(PIPELINE_SWEEP.total_seconds(), 1.0)}
+_SWEEP_OPTIONS = {"expires": max(PIPELINE_SWEEP.total_seconds(), 1.0) * 10}
 CELERY_BEAT_SCHEDULE = {
     "redispatch-outbox": {
         "task": "broker.core.outbox.redispatch_outbox",
