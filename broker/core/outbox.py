@@ -18,6 +18,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
@@ -36,27 +37,39 @@ def record_event(kind: str, payload: dict[str, Any]) -> OutboxEvent:
     return event
 
 
-def dispatch_event(event_id: int) -> None:
-    """Hand an event to the workers. If the queue is unreachable the event stays in the outbox
-    and ``redispatch_unprocessed`` sends it again later; nothing is lost."""
+def dispatch_event(event_id: int) -> bool:
+    """Hand an event to the workers and note when. If the queue is unreachable the event stays in
+    the outbox and ``redispatch_unprocessed`` sends it again later; nothing is lost."""
     try:
         process_outbox_event.delay(event_id)
     except (OperationalError, OSError):  # the queue is unreachable
         log.warning("outbox event %s not dispatched; it will be retried", event_id, exc_info=True)
-        return
-    OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+        return False
+    OutboxEvent.objects.filter(pk=event_id).update(dispatched_at=timezone.now())
+    return True
 
 
 def redispatch_unprocessed() -> int:
-    """Dispatch again every event left unprocessed for longer than OUTBOX_REDISPATCH_AFTER."""
+    """Dispatch again every event that looks lost: unprocessed ``OUTBOX_REDISPATCH_AFTER`` after it
+    was last dispatched (or written, if it never was), and not being processed right now.
+
+    A worker processing an event holds its row lock (``process_event``), so ``SKIP LOCKED`` leaves
+    out the events in progress, however long their handler takes; the lock of a worker that was
+    killed goes with its connection. What remains was never sent, was taken by a worker that
+    died, or is still waiting in a long queue: sent again, it is processed once all the same.
+    Beat runs this every ``PIPELINE_SWEEP_SECONDS``, so recovery takes seconds."""
     cutoff = timezone.now() - settings.INTENTCAST["OUTBOX_REDISPATCH_AFTER"]
-    stale = list(
-        OutboxEvent.objects.filter(processed_at__isnull=True, created_at__lt=cutoff)
-        .order_by("id")
-        .values_list("pk", flat=True)[:1000]
-    )
+    with transaction.atomic():
+        stale = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(processed_at__isnull=True, created_at__lt=cutoff)
+            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=cutoff))
+            .order_by("id")
+            .values_list("pk", flat=True)[:1000]
+        )
     for event_id in stale:
-        dispatch_event(event_id)
+        if not dispatch_event(event_id):
+            break  # the queue is down: the next sweep tries again
     return len(stale)
 
 

@@ -86,7 +86,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo's web server and bots write at the same time: wait for the lock, take it up front.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Persistent connections, checked before reuse: a web process or a Celery worker keeps its
+# connection across requests and tasks instead of paying a new one each time (the worker's
+# per-task close is replaced in broker.celery), and a connection PostgreSQL dropped is noticed
+# and replaced before it is used.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=300)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -213,6 +218,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest task (a fan-out to a very large audience takes seconds, not an hour).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# After a broker outage the worker reconnects within 2 s of Redis being back (kombu's own
+# backoff grows to 30 s).
+CELERY_WORKER_CONSUMER = "broker.celery:PromptlyReconnectingConsumer"
 # When Redis is down, publishing fails fast and the event waits in the outbox for the sweep.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -228,12 +236,25 @@ CELERY_TASK_ROUTES = {
     "broker.core.outbox.process_outbox_event": {"queue": "matching"},
     "broker.core.outbox.redispatch_outbox": {"queue": "matching"},
     "vendors.webhooks.deliver_webhook": {"queue": "webhooks"},
+    "vendors.webhooks.deliver_webhooks": {"queue": "webhooks"},
     "vendors.webhooks.retry_due_webhooks": {"queue": "webhooks"},
 }
-PIPELINE_SWEEP = timedelta(seconds=env.float("PIPELINE_SWEEP_SECONDS", default=30))
+# The two sweeps that make recovery take seconds: each is one indexed query, so they run every
+# second. A sweep message a busy worker could not take within ten sweeps is dropped (expires), so
+# a long queue does not fill with sweeps that later ones make pointless.
+PIPELINE_SWEEP = timedelta(seconds=env.float("PIPELINE_SWEEP_SECONDS", default=1))
+_SWEEP_OPTIONS = {"expires": max(PIPELINE_SWEEP.total_seconds(), 1.0) * 10}
 CELERY_BEAT_SCHEDULE = {
-    "redispatch-outbox": {"task": "broker.core.outbox.redispatch_outbox", "schedule": PIPELINE_SWEEP},
-    "retry-webhooks": {"task": "vendors.webhooks.retry_due_webhooks", "schedule": PIPELINE_SWEEP},
+    "redispatch-outbox": {
+        "task": "broker.core.outbox.redispatch_outbox",
+        "schedule": PIPELINE_SWEEP,
+        "options": _SWEEP_OPTIONS,
+    },
+    "retry-webhooks": {
+        "task": "vendors.webhooks.retry_due_webhooks",
+        "schedule": PIPELINE_SWEEP,
+        "options": _SWEEP_OPTIONS,
+    },
     "expire-bids": {"task": "vendors.tasks.expire_bids", "schedule": crontab(minute="*/5")},
     "expire-intents": {"task": "vendors.tasks.expire_intents", "schedule": crontab(minute="*/5")},
     "reveal-expired-ratings": {"task": "reputation.tasks.reveal_expired_ratings", "schedule": crontab(minute="*/5")},
@@ -246,8 +267,10 @@ CELERY_BEAT_SCHEDULE = {
 INTENTCAST = {
     # What each outbox event kind sets in motion (the pipeline's handlers; see broker.core.outbox).
     "OUTBOX_HANDLERS": "broker.pipeline.handlers.HANDLERS",
-    # Outbox events older than this and still unprocessed are dispatched again.
-    "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=60)),
+    # An event still unprocessed this long after it was last dispatched, and not being processed
+    # right now (its row is not locked by a worker), is dispatched again: the worker that took it
+    # died, or Redis lost it. A duplicate is harmless (an event is processed once).
+    "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=5)),
     # Deliveries are written in batches of this size.
     "DELIVERY_BATCH_SIZE": env.int("DELIVERY_BATCH_SIZE", default=2000),
     # Webhook endpoints on loopback/private addresses are refused unless this is true.
@@ -258,6 +281,15 @@ INTENTCAST = {
     "WEBHOOK_SECRET_OVERLAP": timedelta(hours=env.float("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)),
     # How long an emailed invitation to join a vendor's team stays valid.
     "VENDOR_INVITATION_DAYS": env.int("VENDOR_INVITATION_DAYS", default=7),
+    # Webhooks go out in batches: one queue message, one lease and one write of the attempts per
+    # batch; inside a batch, endpoints are sent to in parallel by this many threads (each
+    # endpoint's deliveries one after another, in order, over one keep-alive connection).
+    "WEBHOOK_BATCH_SIZE": env.int("WEBHOOK_BATCH_SIZE", default=200),
+    "WEBHOOK_CONCURRENCY": env.int("WEBHOOK_CONCURRENCY", default=8),
+    # How long a worker keeps a host's checked addresses and connects only to them. The system
+    # resolver (getaddrinfo, which honours /etc/hosts) does not tell a record's TTL, so this
+    # lifetime stands in for it; keep it at or below the TTL your vendors' records use.
+    "WEBHOOK_DNS_TTL_SECONDS": env.float("WEBHOOK_DNS_TTL_SECONDS", default=60.0),
     # Photos of a bid (vendors.photos): the largest upload, the most pixels an upload may declare
     # (refused before it is decoded: decompression bombs), the longest edge of what is stored.
     "PHOTO_MAX_BYTES": env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024),

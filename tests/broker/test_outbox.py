@@ -1,10 +1,10 @@
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from broker.celery import app
+from broker.celery import ConnectionReusingWorkerFixup, app
 from broker.core import outbox
 from broker.models import OutboxEvent
 from broker.pipeline.fanout import deliver_intent, notify_matched
@@ -101,3 +101,33 @@ def test_celery_is_configured_for_at_least_once(settings):
         routes["broker.core.outbox.process_outbox_event"]["queue"]
         != routes["vendors.webhooks.deliver_webhook"]["queue"]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweep_skips_an_event_a_worker_is_processing_and_one_dispatched_moments_ago(
+    other_connection, settings, monkeypatch
+):
+    settings.INTENTCAST = {**settings.INTENTCAST, "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=5)}
+    sent = []
+    monkeypatch.setattr(outbox, "dispatch_event", lambda event_id: sent.append(event_id) or True)
+    long_ago = timezone.now() - timedelta(minutes=1)
+    event = OutboxEvent.objects.create(kind="intent.published", payload={})
+    OutboxEvent.objects.filter(pk=event.pk).update(created_at=long_ago, dispatched_at=timezone.now())
+    assert outbox.redispatch_unprocessed() == 0  # dispatched moments ago: still in the queue
+
+    OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=long_ago)
+    with other_connection.transaction():  # a worker holds the row: the handler is running
+        other_connection.execute("SELECT 1 FROM broker_outboxevent WHERE id = %s FOR UPDATE", [event.pk])
+        assert outbox.redispatch_unprocessed() == 0
+    assert sent == []
+
+    assert outbox.redispatch_unprocessed() == 1  # the worker died: its lock went with it
+    assert sent == [event.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_keeps_its_database_connection_between_tasks():
+    connection.ensure_connection()
+    before = connection.connection
+    ConnectionReusingWorkerFixup(app).close_database()
+    assert connection.connection is before and connection.is_usable()

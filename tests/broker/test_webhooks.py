@@ -3,12 +3,14 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from broker.models import AuditLog
 from tests.broker.receiver import Receiver
 from vendors import webhooks
+from vendors.events import record_vendor_events
 from vendors.models import VendorEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +180,107 @@ def test_events_are_paginated_oldest_first(vendor_client, customer, publish, sub
     seen = [e["payload"]["data"]["id"] for e in page["results"]]
     seen += [e["payload"]["data"]["id"] for e in vendor_client.get(page["next"]).json()["results"]]
     assert seen == [str(i.pk) for i in intents]
+
+
+def record_matched(vendors, subjects):
+    for subject in subjects:
+        record_vendor_events(
+            kind="intent.matched", subject=subject, data_by_vendor={v.pk: {"id": subject} for v in vendors}
+        )
+
+
+def test_the_webhooks_of_one_transaction_leave_in_full_batches(
+    make_vendor_client, receiver, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.INTENTCAST = {**settings.INTENTCAST, "WEBHOOK_BATCH_SIZE": 4}
+    vendors = [make_vendor_client().vendor for _ in range(2)]
+    for vendor in vendors:
+        webhooks.register_endpoint(vendor=vendor, url=receiver.url)
+    messages = []
+    monkeypatch.setattr(webhooks, "_enqueue", lambda ids, **options: messages.append(ids) or True)
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        record_matched(vendors, ["a", "b", "c"])  # three calls, six deliveries
+
+    assert [len(batch) for batch in messages] == [4, 2]
+    endpoints = [WebhookDelivery.objects.get(pk=pk).endpoint_id for batch in messages for pk in batch]
+    assert endpoints == sorted(endpoints)  # grouped by endpoint, so an endpoint's share one batch
+
+
+def test_a_batch_sends_each_endpoints_deliveries_in_order_and_records_every_attempt(
+    make_vendor_client, django_capture_on_commit_callbacks
+):
+    with Receiver() as first, Receiver(statuses=[204, 500]) as second:
+        vendors = [make_vendor_client().vendor for _ in range(2)]
+        webhooks.register_endpoint(vendor=vendors[0], url=first.url)
+        webhooks.register_endpoint(vendor=vendors[1], url=second.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            record_matched(vendors, [f"s{n}" for n in range(5)])
+
+    for received, vendor in ((first, vendors[0]), (second, vendors[1])):
+        ids = [headers["webhook-id"] for headers, _ in received.requests]
+        expected = [e.message_id for e in VendorEvent.objects.filter(vendor=vendor).order_by("pk")]
+        assert ids == expected
+    assert WebhookAttempt.objects.count() == 10
+    failed = WebhookDelivery.objects.get(status="pending")  # the one the 500 answered, retried later
+    assert failed.attempt_count == 1 and failed.endpoint.vendor == vendors[1]
+    assert WebhookDelivery.objects.filter(status="succeeded", attempt_count=1).count() == 9
+    assert failed.attempts.get().error == "HTTP 500"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_another_worker_holds_is_skipped_not_waited_for(vendor, receiver, other_connection):
+    endpoint = webhooks.register_endpoint(vendor=vendor, url=receiver.url)
+    event = VendorEvent.objects.create(vendor=vendor, kind="webhook.ping", subject="held", payload={})
+    delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, next_attempt_at=timezone.now())
+
+    with other_connection.transaction():  # another worker leased it and is sending
+        other_connection.execute("SELECT 1 FROM vendors_webhookdelivery WHERE id = %s FOR UPDATE", [delivery.pk])
+        assert webhooks.attempt_delivery(delivery.pk) is None
+    assert receiver.requests == []
+    assert webhooks.attempt_delivery(delivery.pk) is True
+    assert len(receiver.requests) == 1
+
+
+def test_the_sweep_sends_due_retries_and_first_attempts_the_queue_never_took(vendor, receiver, monkeypatch):
+    endpoint = webhooks.register_endpoint(vendor=vendor, url=receiver.url)
+    now = timezone.now()
+
+    def delivery(subject, *, attempts, due):
+        event = VendorEvent.objects.create(vendor=vendor, kind="webhook.ping", subject=subject, payload={})
+        return WebhookDelivery.objects.create(
+            event=event, endpoint=endpoint, attempt_count=attempts, next_attempt_at=due
+        )
+
+    retry = delivery("retry", attempts=1, due=now)
+    lost = delivery("lost", attempts=0, due=now - timedelta(minutes=1))
+    delivery("queued", attempts=0, due=now)  # its message is in the queue: not sent again
+    delivery("later", attempts=1, due=now + timedelta(minutes=1))
+    messages = []
+    monkeypatch.setattr(webhooks, "_enqueue", lambda ids, **options: messages.append(ids) or True)
+
+    assert webhooks.dispatch_due() == 2
+    assert sorted(pk for batch in messages for pk in batch) == sorted([retry.pk, lost.pk])
+
+
+def test_a_surprise_in_one_delivery_is_recorded_and_the_rest_of_the_batch_goes_out(
+    make_vendor_client, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    vendors = [make_vendor_client().vendor for _ in range(2)]
+    for vendor in vendors:
+        webhooks.register_endpoint(vendor=vendor, url=receiver.url)
+    signed_request = webhooks.signed_request
+
+    def sometimes_broken(endpoint, event, signer=None):
+        if event.vendor_id == vendors[0].pk:
+            raise ValueError("a bug")
+        return signed_request(endpoint, event, signer)
+
+    monkeypatch.setattr(webhooks, "signed_request", sometimes_broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_matched(vendors, ["a"])
+
+    assert len(receiver.requests) == 1
+    attempts = dict(WebhookAttempt.objects.values_list("delivery__endpoint__vendor", "error"))
+    assert attempts == {vendors[0].pk: "request failed", vendors[1].pk: ""}
+    assert WebhookDelivery.objects.get(endpoint__vendor=vendors[0]).status == "pending"  # retried later

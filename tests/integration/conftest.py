@@ -162,8 +162,12 @@ def redis_server(tmp_path):
 
 
 @pytest.fixture
-def queue_on(redis_server):
-    """This process publishes tasks to the private Redis instead of running them in-process."""
+def queue_on(redis_server, monkeypatch):
+    """This process publishes tasks to the private Redis instead of running them in-process.
+
+    Celery reads ``CELERY_BROKER_URL`` from the environment before its configuration, so the
+    variable is pointed at the private Redis too (a developer's shell often exports one)."""
+    monkeypatch.setenv("CELERY_BROKER_URL", redis_server.url)
     saved = {"broker_url": celery_app.conf.broker_url, "task_always_eager": celery_app.conf.task_always_eager}
 
     def reset_pools() -> None:

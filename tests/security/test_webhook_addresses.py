@@ -147,3 +147,32 @@ def test_an_error_status_is_recorded_as_its_class(vendor, ping, fresh_client):
         endpoint = webhooks.register_endpoint(vendor=vendor, url=failing.url)
         ping(endpoint)
     assert WebhookAttempt.objects.get(delivery__endpoint=endpoint).error == "HTTP 500"
+
+
+def test_checked_addresses_are_kept_for_their_lifetime_and_pinned(no_private, monkeypatch):
+    """Within WEBHOOK_DNS_TTL_SECONDS a new connection goes to the addresses that were checked,
+    without a second look-up, whatever the DNS says by then (rebinding)."""
+    resolver = FakeResolver([PUBLIC], ["127.0.0.1"])
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    now = [0.0]
+    backend = webhooks.CheckedNetworkBackend(ttl=60, clock=lambda: now[0])
+    first = backend.addresses("hooks.vendor.test", 443)
+    assert backend.addresses("hooks.vendor.test", 443) == first == [webhooks.ipaddress.ip_address(PUBLIC)]
+    assert resolver.asked == ["hooks.vendor.test"]
+
+    now[0] = 59.0
+    assert backend.addresses("hooks.vendor.test", 443) == first
+    now[0] = 61.0  # the lifetime is over
+    with pytest.raises(webhooks.RefusedAddress):
+        backend.addresses("hooks.vendor.test", 443)
+    assert resolver.asked == ["hooks.vendor.test", "hooks.vendor.test"]
+
+
+def test_a_refused_answer_is_not_kept(no_private, monkeypatch):
+    resolver = FakeResolver(["127.0.0.1"], [PUBLIC])
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    backend = webhooks.CheckedNetworkBackend(ttl=60)
+    with pytest.raises(webhooks.RefusedAddress):
+        backend.addresses("hooks.vendor.test", 443)
+    assert backend.addresses("hooks.vendor.test", 443) == [webhooks.ipaddress.ip_address(PUBLIC)]
+    assert resolver.asked == ["hooks.vendor.test", "hooks.vendor.test"]
