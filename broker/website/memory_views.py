@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from broker.core.errors import NotFound
 from broker.website.forms import NotificationSettingsForm, VendorNoteForm
+from broker.website.paging import page_of
 from intents import notifications
 from intents import selectors as intent_selectors
 from reputation.selectors import ratings_she_gave, vendor_reputations
@@ -28,7 +29,7 @@ from vendors.models import Vendor
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-NOTIFICATIONS_SHOWN = 100
+NOTIFICATIONS_SHOWN = 50  # a page
 
 
 def _customer(request: HttpRequest) -> User:
@@ -44,12 +45,12 @@ def _dealt_with(request: HttpRequest, vendor_id: int) -> tuple[Vendor, list[vend
 
 @login_required
 def vendor_list(request: HttpRequest) -> HttpResponse:
-    rows = vendor_selectors.vendors_dealt_with(customer=_customer(request))
-    reputations = vendor_reputations([row.vendor.pk for row in rows])
+    page = page_of(request, vendor_selectors.vendors_dealt_with(customer=_customer(request)))
+    reputations = vendor_reputations([row.vendor.pk for row in page])
     return render(
         request,
         "website/vendor_list.html",
-        {"rows": [(row, reputations.get(row.vendor.pk)) for row in rows]},
+        {"rows": [(row, reputations.get(row.vendor.pk)) for row in page], "page": page},
     )
 
 
@@ -142,11 +143,16 @@ def vendor_block_toggle(request: HttpRequest, vendor_id: int) -> HttpResponse:
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    items = list(intent_selectors.customer_notifications(customer=_customer(request))[:NOTIFICATIONS_SHOWN])
+    customer = _customer(request)
+    page = page_of(request, intent_selectors.customer_notifications(customer=customer), per_page=NOTIFICATIONS_SHOWN)
     return render(
         request,
         "website/notifications.html",
-        {"items": items, "unread": sum(1 for item in items if item.read_at is None)},
+        {
+            "items": page.object_list,
+            "page": page,
+            "unread": intent_selectors.unread_notification_count(customer=customer),
+        },
     )
 
 

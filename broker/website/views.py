@@ -20,6 +20,7 @@ from broker.pipeline.audience import amend_with_audience, publish_with_audience
 from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
+from broker.website.paging import page_of
 from broker.website.offers import SORT_LABELS, build_offers, matrix, sealed_notice, sort_offers
 from broker.website.personal_data_warning import check_request_text
 from intents import selectors
@@ -41,10 +42,10 @@ def home(request):
 
 @login_required
 def intent_list(request):
-    intents = list(selectors.customer_intents(customer=request.user))
-    counts = vendor_selectors.active_bid_counts(intent_ids=[intent.pk for intent in intents])
-    rows = [{"intent": intent, "active_bids": counts.get(intent.pk, 0)} for intent in intents]
-    return render(request, "website/intent_list.html", {"rows": rows})
+    page = page_of(request, selectors.customer_intents(customer=request.user))
+    counts = vendor_selectors.active_bid_counts(intent_ids=[intent.pk for intent in page])
+    rows = [{"intent": intent, "active_bids": counts.get(intent.pk, 0)} for intent in page]
+    return render(request, "website/intent_list.html", {"rows": rows, "page": page})
 
 
 @login_required
@@ -256,7 +257,7 @@ def vendor_thread(request, pk, vendor_id):
         {
             "intent": intent,
             "vendor": bid.vendor,
-            "messages_": vendor_selectors.thread(intent=intent, vendor=bid.vendor),
+            "page": page_of(request, vendor_selectors.thread(intent=intent, vendor=bid.vendor), per_page=50, last=True),
             "form": form,
         },
     )
