@@ -21,7 +21,7 @@ from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
 from broker.website.paging import page_of
-from broker.website.offers import SORT_LABELS, build_offers, matrix, sealed_notice, sort_offers
+from broker.website.offers import SORT_LABELS, add_links, build_offers, matrix, sealed_notice, sort_offers
 from broker.website.personal_data_warning import check_request_text
 from intents import selectors
 from intents.comparison import describe_attributes
@@ -156,6 +156,7 @@ def _offers_context(request, intent) -> dict:
     reputations = vendor_cards({b.vendor_id for b in bids})
     sealed = sealed_notice(intent, len(bids))
     offers, sort = sort_offers([] if sealed else build_offers(intent, bids, reputations), request.GET.get("sort", ""))
+    add_links(intent, offers)
     return {
         "intent": intent,
         "offers": offers,
