@@ -272,10 +272,16 @@ def main() -> None:
     client.get(f"/api/v1/intents/{detail_id}/", **auth)  # seen once: later reads only read
     print()
     print("queries per request         5 items   50 items")
-    for label, path in (("GET /api/v1/intents/", "/api/v1/intents/?page_size={n}"), ("GET /api/v1/bids/", "/api/v1/bids/?page_size={n}")):
-        few, many = (queries_of(lambda n=n: client.get(path.format(n=n), **auth)) for n in (5, 50))
+    for label, path in (
+        ("GET /api/v1/intents/", "/api/v1/intents/?page_size={n}"),
+        ("GET /api/v1/bids/", "/api/v1/bids/?page_size={n}"),
+    ):
+        few, many = (
+            queries_of(lambda url=url: client.get(url, **auth)) for url in (path.format(n=5), path.format(n=50))
+        )
         print(f"  {label:<26}{few:>6}{many:>11}")
-    print(f"  {'GET /api/v1/intents/{id}/':<26}{queries_of(lambda: client.get(f'/api/v1/intents/{detail_id}/', **auth)):>6}")
+    detail_queries = queries_of(lambda: client.get(f"/api/v1/intents/{detail_id}/", **auth))
+    print(f"  {'GET /api/v1/intents/{id}/':<26}{detail_queries:>6}")
     one = fresh.pop()
     post_queries = queries_of(
         lambda: client.post(
@@ -299,10 +305,11 @@ def main() -> None:
     print(f"inbox, in-process median of {args.samples}   200 deliveries   {args.big_inbox:,} deliveries")
     for label, query in (("default page (50)", ""), ("?category=vehicles", "?category=vehicles"),
                          ("?status=open", "?status=open")):  # fmt: skip
+        url = f"/api/v1/intents/{query}"
         small_ms, big_ms = (
-            median_ms(lambda key=key: client.get(f"/api/v1/intents/{query}", HTTP_AUTHORIZATION=f"Bearer {key}"), args.samples)
+            median_ms(lambda url=url, key=key: client.get(url, HTTP_AUTHORIZATION=f"Bearer {key}"), args.samples)
             for key in (reader_key, big_key)
-        )  # fmt: skip
+        )
         print(f"  {label:<33}{small_ms:>9.2f} ms{big_ms:>17.2f} ms   ({big_ms / small_ms:.2f}x)")
 
     # 4. Her request page with 50 offers ------------------------------------------------------
@@ -340,7 +347,8 @@ def throughput(args, reader_key: str, bidder_key: str, detail_id, fresh: list, p
                 results[i].append(wrk(base + path, script(r), args.seconds, args.connections))
             print(f"  round {r + 1} of {args.rounds} done")
     print()
-    print(f"wrk -t2 -c{args.connections}, {args.rounds} x {args.seconds:g} s   req/s     p50 ms   p99 ms   not 2xx   ratio (target)")
+    title = f"wrk -t2 -c{args.connections}, {args.rounds} x {args.seconds:g} s"
+    print(f"{title:<35}req/s     p50 ms   p99 ms   not 2xx   ratio (target)")
     for i, (label, _, _) in enumerate(endpoints):
         runs = results[i]
         rps = statistics.median(run["rps"] for run in runs)
@@ -372,7 +380,10 @@ def request_page(tax, customer, rng: random.Random, client, samples: int) -> Non
     client.force_login(customer)
     url = f"/requests/{intent.pk}/"
     # Static files by name (production serves them hashed, from collectstatic's manifest).
-    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     with override_settings(STORAGES=storages):
         page(client, url, samples)
 
@@ -391,8 +402,11 @@ def page(client, url: str, samples: int) -> None:
         client.get(url)
         times.append((time.perf_counter() - t0) * 1000)
     print()
-    print(f"her request page with 50 offers: {page_ms:.2f} ms server time (median of {samples};"
-          f" p90 {percentile(times, 90):.2f} ms), {len(captured)} queries, {len(response.content) / 1024:.0f} KB (target <= 10 ms)")  # fmt: skip
+    print(
+        f"her request page with 50 offers: {page_ms:.2f} ms server time (median of {samples}; p90"
+        f" {percentile(times, 90):.2f} ms), {len(captured)} queries, {len(response.content) / 1024:.0f} KB"
+        " (target <= 10 ms)"
+    )
 
 
 if __name__ == "__main__":

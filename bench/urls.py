@@ -6,7 +6,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from broker.urls import handler404, handler500, urlpatterns as project_urlpatterns
+from broker.urls import handler404, handler500
+from broker.urls import urlpatterns as project_urlpatterns
 from intents.models import Intent
 
 

@@ -111,9 +111,10 @@ def authenticate_key(raw_key: str) -> ApiKey | None:
     a minute (``last_used_at``)."""
     digest = _digest(raw_key)
     cache_key = _key_cache_key(digest)
-    api_key = cache.get(cache_key)
-    if api_key == REVOKED:
+    cached = cache.get(cache_key)
+    if cached == REVOKED:
         return None
+    api_key = cached if isinstance(cached, ApiKey) else None
     if api_key is None:
         api_key = ApiKey.objects.select_related("vendor").filter(digest=digest, revoked_at__isnull=True).first()
         if api_key is None:

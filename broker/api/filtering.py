@@ -12,6 +12,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 class ApiFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
         filterset_class = getattr(view, "filterset_class", None)
-        if filterset_class is not None and not any(name in request.query_params for name in filterset_class.base_filters):
+        if filterset_class is not None and not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
             return queryset
         return super().filter_queryset(request, queryset, view)

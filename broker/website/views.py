@@ -20,8 +20,8 @@ from broker.pipeline.audience import amend_with_audience, publish_with_audience
 from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
-from broker.website.paging import page_of
 from broker.website.offers import SORT_LABELS, add_links, build_offers, matrix, sealed_notice, sort_offers
+from broker.website.paging import page_of
 from broker.website.personal_data_warning import check_request_text
 from intents import selectors
 from intents.comparison import describe_attributes

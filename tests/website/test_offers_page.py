@@ -49,7 +49,7 @@ def test_the_page_reads_as_much_for_50_offers_as_for_5(signed_in, customer, publ
     add_offers(intent, 45, start=5)
     with CaptureQueriesContext(connection) as fifty:
         html = signed_in.get(url).content.decode()
-    assert "Dealer 49" in html and "Offers <span class=\"count\">(50)" in html
+    assert "Dealer 49" in html and 'Offers <span class="count">(50)' in html
     assert len(fifty) == len(five), [q["sql"][:80] for q in fifty]
 
 

@@ -79,7 +79,9 @@ def test_notifications_page_and_the_unread_count_is_of_them_all(signed_in, custo
     )
     html = signed_in.get(reverse("intents:notifications")).content.decode()
     assert html.count('<li class="unread">') == 50 and "Mark all 60 as read" in html
-    assert signed_in.get(reverse("intents:notifications") + "?page=2").content.decode().count('<li class="unread">') == 10
+    assert (
+        signed_in.get(reverse("intents:notifications") + "?page=2").content.decode().count('<li class="unread">') == 10
+    )
 
 
 def test_a_conversation_opens_on_its_newest_messages(signed_in, customer, categories, regions):
