@@ -37,6 +37,7 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
+from itertools import zip_longest
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -87,15 +88,24 @@ def make_intents(tax, customers, count: int, rng: random.Random, *, prefix: str)
     return Intent.objects.bulk_create(rows, batch_size=2000)
 
 
-def deliver(vendor, intents) -> None:
+def deliver(vendor, intents, *also) -> None:
     """Put ``intents`` in ``vendor``'s inbox as the fan-out does: a delivery each and the
-    customers' handles for the vendor."""
+    customers' handles for the vendor. ``also``: more (vendor, intents) pairs, delivered
+    interleaved with these, as deliveries to many vendors are over time (an inbox whose rows
+    came all at once, after everybody else's, would be the best case)."""
     from vendors.models import Delivery
     from vendors.relationships import ensure_pseudonyms
 
-    for customer_id in {intent.customer_id for intent in intents}:
-        ensure_pseudonyms(customer_id=customer_id, vendor_ids=[vendor.pk])
-    Delivery.objects.bulk_create([Delivery(intent=i, vendor=vendor) for i in intents], batch_size=5000)
+    inboxes = [(vendor, intents), *also]
+    for each_vendor, each_intents in inboxes:
+        for customer_id in {intent.customer_id for intent in each_intents}:
+            ensure_pseudonyms(customer_id=customer_id, vendor_ids=[each_vendor.pk])
+    rows = [
+        Delivery(intent=intent, vendor=each_vendor)
+        for batch in zip_longest(*[[(v, i) for i in its] for v, its in inboxes])
+        for each_vendor, intent in filter(None, batch)
+    ]
+    Delivery.objects.bulk_create(rows, batch_size=5000)
 
 
 def key_for(name: str):
@@ -263,11 +273,10 @@ def main() -> None:
     reader_intents = make_intents(tax, customers, 200, rng, prefix="reader")
     deliver(reader, reader_intents)
     big, big_key = key_for("Big dealer")
-    deliver(big, make_intents(tax, customers, args.big_inbox, rng, prefix="big"))
     bidder, bidder_key = key_for("Bidder")  # fresh requests for every POST
     per_round = int(args.seconds * 1500)
     fresh = make_intents(tax, customers, per_round * args.rounds, rng, prefix="bid")
-    deliver(bidder, fresh)
+    deliver(big, make_intents(tax, customers, args.big_inbox, rng, prefix="big"), (bidder, fresh))
     from vendors.services import place_bid
 
     for intent in reader_intents[::4]:
