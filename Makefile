@@ -56,3 +56,4 @@ bench: $(STAMP)
 	$(PY) bench/matching.py
 	$(PY) bench/fanout.py
 	$(PY) bench/webhooks.py
+	$(PY) bench/api.py

@@ -202,7 +202,8 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [models.UniqueConstraint(fields=["intent", "vendor"], name="delivery_once_per_vendor")]
         indexes = [
-            models.Index(fields=["vendor", "-created_at"], name="delivery_inbox"),
+            # The inbox pages newest first by id (broker.api.views.IntentViewSet).
+            models.Index(fields=["vendor", "-id"], name="delivery_inbox_by_id"),
             models.Index(fields=["subscription", "created_at"], name="delivery_daily_cap"),
         ]
 

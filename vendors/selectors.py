@@ -45,21 +45,62 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The inbox ---------------------------------------------------------------------------------
 
 
+# What a vendor's view of an intent reads (broker.pipeline.vendor_view.intent_for_vendor), and
+# no more: not the category's attribute schema, nor the intent's audience and removal fields.
+INTENT_VIEW_FIELDS = tuple(
+    f"intent__{name}"
+    for name in (
+        "id",
+        "customer_id",
+        "title",
+        "details",
+        "language",
+        "category__slug",
+        "attributes",
+        "region__code",
+        "budget_max",
+        "currency",
+        "terms",
+        "agreement__code",
+        "agreement__version",
+        "agreement__title",
+        "agreement__summary",
+        "agreement__clauses",
+        "status",
+        "format",
+        "sealed_until",
+        "revision",
+        "created_at",
+        "expires_at",
+    )
+)
+
+
 def vendor_inbox(
     *, vendor: Vendor, status: str | None = None, category: Category | None = None, since: datetime | None = None
 ) -> QuerySet[Delivery]:
-    """The vendor's deliveries, newest first, with their intents."""
-    deliveries = Delivery.objects.filter(vendor=vendor).select_related(
-        "intent__category", "intent__region", "intent__agreement"
+    """The vendor's deliveries, newest first (by id, the ``delivery_inbox_by_id`` index), with what its
+    view of their intents needs."""
+    deliveries = (
+        Delivery.objects.filter(vendor=vendor)
+        .select_related("intent__category", "intent__region", "intent__agreement")
+        .only("id", "vendor_id", "created_at", *INTENT_VIEW_FIELDS)
     )
     if status:
         deliveries = deliveries.filter(intent__status=status)
     if category is not None:
-        # The category and its descendants: treebeard's paths under the category's own.
-        deliveries = deliveries.filter(intent__category__path__startswith=category.path)
+        deliveries = in_category(deliveries, category)
     if since is not None:
         deliveries = deliveries.filter(created_at__gte=since)
     return deliveries.order_by("-id")
+
+
+def in_category(deliveries: QuerySet[Delivery], category: Category) -> QuerySet[Delivery]:
+    """The deliveries of intents in ``category`` or its descendants. By the categories' ids (a
+    short list from the taxonomy), so that PostgreSQL walks the inbox's index and checks each
+    intent's ``category_id``, rather than joining the categories' paths."""
+    ids = list(Category.objects.filter(path__startswith=category.path).values_list("id", flat=True))
+    return deliveries.filter(intent__category_id__in=ids)
 
 
 def delivered_intent(*, vendor: Vendor, intent_id: UUID | str) -> Intent:
@@ -73,6 +114,20 @@ def delivered_intent(*, vendor: Vendor, intent_id: UUID | str) -> Intent:
     if delivery is None:
         raise NotFound("No such request in your inbox.")
     return delivery.intent
+
+
+def inbox_delivery(*, vendor: Vendor, intent_id: UUID | str) -> Delivery:
+    """The delivery of an intent to ``vendor``, with what its view of the intent needs and when
+    the vendor first saw it; ``NotFound`` as ``delivered_intent``."""
+    delivery = (
+        Delivery.objects.filter(vendor=vendor, intent_id=intent_id)
+        .select_related("intent__category", "intent__region")
+        .only("id", "seen_at", *INTENT_VIEW_FIELDS)
+        .first()
+    )
+    if delivery is None:
+        raise NotFound("No such request in your inbox.")
+    return delivery
 
 
 def is_delivered(*, intent_id: UUID | str, vendor_id: int, current: bool = False) -> bool:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -69,6 +70,7 @@ def approve_vendor(*, vendor: Vendor, actor: User | None = None) -> Vendor:
     vendor.approved_at = vendor.approved_at or timezone.now()
     vendor.rejected_at, vendor.rejection_reason = None, ""
     vendor.save(update_fields=["status", "approved_at", "rejected_at", "rejection_reason"])
+    _forget_keys(vendor_id=vendor.pk)
     record_audit(actor=actor, action="vendor.approved", target=vendor)
     if first_approval:
         email_after_commit(
@@ -119,6 +121,7 @@ def suspend_vendor(*, vendor: Vendor, actor: User | None, reason: str) -> Vendor
         raise Conflict(f"{vendor.name} is suspended already.")
     vendor.status = Vendor.Status.SUSPENDED
     vendor.save(update_fields=["status"])
+    _forget_keys(vendor_id=vendor.pk)  # suspended: refused from the next request on
     paused = Subscription.objects.filter(vendor=vendor, active=True).update(active=False, paused_by_moderation=True)
     withdrawn = withdraw_vendor_offers(vendor=vendor)
     record_audit(
@@ -144,6 +147,7 @@ def reinstate_vendor(*, vendor: Vendor, actor: User | None, reason: str) -> Vend
     vendor.status = Vendor.Status.APPROVED
     vendor.approved_at = vendor.approved_at or timezone.now()
     vendor.save(update_fields=["status", "approved_at"])
+    _forget_keys(vendor_id=vendor.pk)
     paused = list(Subscription.objects.filter(vendor=vendor, paused_by_moderation=True))
     Subscription.objects.filter(pk__in=[s.pk for s in paused]).update(active=True, paused_by_moderation=False)
     for subscription in paused:
@@ -190,15 +194,46 @@ def revoke_api_key(*, api_key: ApiKey, actor: User | None = None) -> None:
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at"])
     record_audit(actor=actor, action="api_key.revoked", target=api_key)
+    # Refused from the next request on: remembered as revoked, so that a request which read the
+    # key just before cannot put it back (authenticate_key only adds).
+    cache.set(_key_cache_key(api_key.digest), REVOKED, KEY_CACHE_SECONDS)
+
+
+# A live key and its vendor are remembered this long in the default cache (Redis in production,
+# shared by every web process), so a request does not look its key up in the database. Revoking
+# a key, approving or suspending its vendor forgets it at once; the TTL bounds anything else.
+KEY_CACHE_SECONDS = 30
+REVOKED = "revoked"
+
+
+def _key_cache_key(digest: str) -> str:
+    return f"vendors:api-key:{digest}"
+
+
+def _forget_keys(*, vendor_id: int) -> None:
+    digests = ApiKey.objects.filter(vendor_id=vendor_id).values_list("digest", flat=True)
+    cache.delete_many([_key_cache_key(digest) for digest in digests])
 
 
 def authenticate_key(raw_key: str) -> ApiKey | None:
-    """The live key for ``raw_key``, or None."""
-    api_key = ApiKey.objects.select_related("vendor").filter(digest=_digest(raw_key), revoked_at__isnull=True).first()
-    if api_key is not None:
-        now = timezone.now()
-        if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
-            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    """The live key for ``raw_key`` (with its vendor), or None. Its use is recorded at most once
+    a minute (``last_used_at``)."""
+    digest = _digest(raw_key)
+    cache_key = _key_cache_key(digest)
+    cached = cache.get(cache_key)
+    if cached == REVOKED:
+        return None
+    api_key = cached if isinstance(cached, ApiKey) else None
+    if api_key is None:
+        api_key = ApiKey.objects.select_related("vendor").filter(digest=digest, revoked_at__isnull=True).first()
+        if api_key is None:
+            return None
+        cache.add(cache_key, api_key, KEY_CACHE_SECONDS)
+    now = timezone.now()
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+        cache.set(cache_key, api_key, KEY_CACHE_SECONDS)
     return api_key
 
 

@@ -181,7 +181,7 @@ class InboxFilter(ApiFilterSet):
         category = Category.objects.filter(slug=value).first()
         if category is None:
             return queryset.none()
-        return queryset.filter(intent__category__path__startswith=category.path)  # with its descendants
+        return selectors.in_category(queryset, category)  # with its descendants
 
 
 class MessagePagination(OldestFirstCursorPagination):
@@ -208,9 +208,10 @@ class IntentViewSet(ApiMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses=s.IntentOutput)
     def retrieve(self, request, pk=None):
-        intent = selectors.delivered_intent(vendor=request.user, intent_id=pk)
-        services.mark_seen(vendor=request.user, intent_id=intent.pk)
-        return Response(intents_for_vendor(vendor_id=request.user.pk, intents=[intent])[0])
+        delivery = selectors.inbox_delivery(vendor=request.user, intent_id=pk)
+        if delivery.seen_at is None:  # a read writes only the first time
+            services.mark_seen(vendor=request.user, intent_id=delivery.intent_id)
+        return Response(intents_for_vendor(vendor_id=request.user.pk, intents=[delivery.intent])[0])
 
     @extend_schema(request=s.PassInput, responses={204: None})
     @action(detail=True, methods=["post"], url_path="pass")

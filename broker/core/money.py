@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 from babel import Locale, UnknownLocaleError
@@ -66,11 +66,17 @@ def currency_choices(country_code: str = "") -> list[tuple[str, str]]:
 def format_money(amount: Decimal | int | float | str, currency: str, locale: str = DEFAULT_LOCALE) -> str:
     """An amount for people, in the locale's way: "£5,213" for a whole amount in en_GB (no
     ".00"), "£5,213.50" when there are pence. An unknown locale falls back to en_GB."""
+    return _format_money(Decimal(str(amount)), currency, locale)
+
+
+@lru_cache(maxsize=8192)
+def _format_money(value: Decimal, currency: str, locale: str) -> str:
+    # Remembered: a page of offers formats a few hundred amounts, many of them the same, and
+    # Babel parses the locale and its pattern each time.
     try:
         babel_locale = Locale.parse(locale.replace("-", "_"))
     except (ValueError, TypeError, UnknownLocaleError):
         babel_locale = Locale.parse(DEFAULT_LOCALE)
-    value = Decimal(str(amount))
     if value == value.to_integral_value():
         pattern = copy.copy(parse_pattern(babel_locale.currency_formats["standard"]))
         pattern.frac_prec = (0, 0)

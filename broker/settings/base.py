@@ -171,7 +171,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["broker.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "broker.api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["broker.api.filtering.ApiFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "broker.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,

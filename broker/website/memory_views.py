@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from broker.core.errors import Conflict, NotFound
 from broker.website.forms import NotificationSettingsForm, ReportForm, VendorNoteForm
+from broker.website.paging import page_of
 from intents import notifications
 from intents import selectors as intent_selectors
 from moderation import selectors as moderation_selectors
@@ -31,7 +32,7 @@ from vendors.models import Vendor
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-NOTIFICATIONS_SHOWN = 100
+NOTIFICATIONS_SHOWN = 50  # a page
 
 
 def _customer(request: HttpRequest) -> User:
@@ -47,12 +48,12 @@ def _dealt_with(request: HttpRequest, vendor_id: int) -> tuple[Vendor, list[vend
 
 @login_required
 def vendor_list(request: HttpRequest) -> HttpResponse:
-    rows = vendor_selectors.vendors_dealt_with(customer=_customer(request))
-    reputations = vendor_reputations([row.vendor.pk for row in rows])
+    page = page_of(request, vendor_selectors.vendors_dealt_with(customer=_customer(request)))
+    reputations = vendor_reputations([row.vendor.pk for row in page])
     return render(
         request,
         "website/vendor_list.html",
-        {"rows": [(row, reputations.get(row.vendor.pk)) for row in rows]},
+        {"rows": [(row, reputations.get(row.vendor.pk)) for row in page], "page": page},
     )
 
 
@@ -145,11 +146,16 @@ def vendor_block_toggle(request: HttpRequest, vendor_id: int) -> HttpResponse:
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    items = list(intent_selectors.customer_notifications(customer=_customer(request))[:NOTIFICATIONS_SHOWN])
+    customer = _customer(request)
+    page = page_of(request, intent_selectors.customer_notifications(customer=customer), per_page=NOTIFICATIONS_SHOWN)
     return render(
         request,
         "website/notifications.html",
-        {"items": items, "unread": sum(1 for item in items if item.read_at is None)},
+        {
+            "items": page.object_list,
+            "page": page,
+            "unread": intent_selectors.unread_notification_count(customer=customer),
+        },
     )
 
 

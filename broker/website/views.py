@@ -22,6 +22,7 @@ from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
 from broker.website.offers import (
     SORT_LABELS,
+    add_links,
     attach_terms,
     build_offers,
     matrix,
@@ -29,6 +30,7 @@ from broker.website.offers import (
     sort_offers,
     terms_answers,
 )
+from broker.website.paging import page_of
 from broker.website.personal_data_warning import check_request_text
 from intents import selectors
 from intents.comparison import describe_attributes
@@ -49,10 +51,10 @@ def home(request):
 
 @login_required
 def intent_list(request):
-    intents = list(selectors.customer_intents(customer=request.user))
-    counts = vendor_selectors.active_bid_counts(intent_ids=[intent.pk for intent in intents])
-    rows = [{"intent": intent, "active_bids": counts.get(intent.pk, 0)} for intent in intents]
-    return render(request, "website/intent_list.html", {"rows": rows})
+    page = page_of(request, selectors.customer_intents(customer=request.user))
+    counts = vendor_selectors.active_bid_counts(intent_ids=[intent.pk for intent in page])
+    rows = [{"intent": intent, "active_bids": counts.get(intent.pk, 0)} for intent in page]
+    return render(request, "website/intent_list.html", {"rows": rows, "page": page})
 
 
 @login_required
@@ -171,6 +173,7 @@ def _offers_context(request, intent) -> dict:
         vendor_selectors.intent_agreement_records(intent=intent),
     )
     attach_terms(offers, answers)
+    add_links(intent, offers)
     return {
         "terms_answers": list(answers.values()),
         "intent": intent,
@@ -273,7 +276,7 @@ def vendor_thread(request, pk, vendor_id):
         {
             "intent": intent,
             "vendor": bid.vendor,
-            "messages_": vendor_selectors.thread(intent=intent, vendor=bid.vendor),
+            "page": page_of(request, vendor_selectors.thread(intent=intent, vendor=bid.vendor), per_page=50, last=True),
             "form": form,
         },
     )

@@ -1,0 +1,141 @@
+"""What keeps the API near its floor (bench/api.py measures it): constant queries per page, the
+key remembered between requests (and forgotten the moment it is revoked or its vendor
+suspended), a read that writes only the first time, no FilterSet without filter parameters, and
+the bench's floor view routed by the bench's URLs only."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
+from django_filters.rest_framework import FilterSet
+from rest_framework.test import APIClient
+
+from intents.models import Intent
+from tests.factories import IntentFactory, UserFactory
+from vendors.models import ApiKey, Bid, Delivery
+from vendors.relationships import ensure_pseudonyms
+from vendors.services import issue_api_key, place_bid, revoke_api_key, suspend_vendor
+
+pytestmark = pytest.mark.django_db
+
+
+def deliver(vendor, categories, regions, count, *, bids_every=3, open_format_every=2):
+    """``count`` intents of as many customers in ``vendor``'s inbox, some with its bids (and
+    photos of none), half open-format: every query of the inbox's view has rows to read."""
+    intents = []
+    for n in range(count):
+        intent = IntentFactory(
+            customer=UserFactory(),
+            category=categories["cars"],
+            region=regions["GB"],
+            budget_max=Decimal(1000),
+            currency="GBP",
+            format=Intent.Format.OPEN if n % open_format_every == 0 else Intent.Format.SEALED,
+        )
+        ensure_pseudonyms(customer_id=intent.customer_id, vendor_ids=[vendor.pk])
+        Delivery.objects.create(intent=intent, vendor=vendor)
+        if n % bids_every == 0:
+            place_bid(vendor=vendor, intent_id=intent.pk, amount=Decimal(900), currency="GBP")
+        intents.append(intent)
+    return intents
+
+
+def queries(call) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code < 300, response.content
+    return len(captured)
+
+
+def test_every_endpoint_reads_as_much_for_50_items_as_for_5(vendor_client, categories, regions):
+    intents = deliver(vendor_client.vendor, categories, regions, 50)
+    vendor_client.get("/api/v1/me/")  # the key's first use is recorded once
+
+    def inbox(size):
+        response = vendor_client.get(f"/api/v1/intents/?page_size={size}")
+        assert len(response.json()["results"]) == size
+        return response
+
+    few, many = queries(lambda: inbox(5)), queries(lambda: inbox(50))
+    assert few == many
+    assert queries(lambda: vendor_client.get("/api/v1/bids/?page_size=5")) == queries(
+        lambda: vendor_client.get("/api/v1/bids/?page_size=50")
+    )
+    filtered = "/api/v1/intents/?category=vehicles&status=open&page_size={}"
+    assert queries(lambda: vendor_client.get(filtered.format(5))) == queries(
+        lambda: vendor_client.get(filtered.format(50))
+    )
+    # One request reads what a page does, plus its bid's counter and the vendor's answer to her
+    # terms and the agreement reached (vendors.selectors.vendor_answer): a fixed number.
+    assert queries(lambda: vendor_client.get(f"/api/v1/intents/{intents[0].pk}/")) <= few + 3
+
+
+def test_a_read_of_one_intent_writes_only_the_first_time(vendor_client, categories, regions):
+    intent = deliver(vendor_client.vendor, categories, regions, 1)[0]
+    vendor_client.get("/api/v1/me/")
+    url = f"/api/v1/intents/{intent.pk}/"
+    with CaptureQueriesContext(connection) as first:
+        vendor_client.get(url)
+    seen_at = Delivery.objects.get(intent=intent).seen_at
+    assert seen_at is not None and any(q["sql"].startswith("UPDATE") for q in first)
+    with CaptureQueriesContext(connection) as again:
+        assert vendor_client.get(url).json()["id"] == str(intent.pk)
+    assert not any(q["sql"].startswith(("UPDATE", "INSERT", "DELETE")) for q in again)
+    assert Delivery.objects.get(intent=intent).seen_at == seen_at
+
+
+def test_the_key_is_looked_up_once_then_remembered(vendor_client):
+    vendor_client.get("/api/v1/me/")
+    with CaptureQueriesContext(connection) as captured:
+        assert vendor_client.get("/api/v1/me/").status_code == 200
+    assert not any('"vendors_apikey"' in q["sql"] for q in captured)
+
+
+def test_a_revoked_key_is_refused_at_once_though_it_was_remembered(vendor):
+    api_key, raw_key = issue_api_key(vendor=vendor)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    assert client.get("/api/v1/me/").status_code == 200  # remembered now
+    revoke_api_key(api_key=ApiKey.objects.get(pk=api_key.pk))
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "Unknown or revoked API key."
+
+
+def test_a_suspended_vendor_is_refused_at_once_though_its_key_was_remembered(vendor_client):
+    assert vendor_client.get("/api/v1/intents/").status_code == 200
+    suspend_vendor(vendor=vendor_client.vendor, actor=None, reason="Fake offers")
+    assert vendor_client.get("/api/v1/intents/").status_code == 403
+    assert vendor_client.get("/api/v1/me/").json()["status"] == "suspended"  # /me/ stays open to it
+
+
+def test_no_filterset_is_built_without_filter_parameters(vendor_client, monkeypatch):
+    built = []
+    original = FilterSet.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FilterSet, "__init__", counting)
+    assert vendor_client.get("/api/v1/intents/?page_size=5").status_code == 200
+    assert built == []
+    assert vendor_client.get("/api/v1/intents/?status=open").status_code == 200
+    assert built == ["InboxFilter"]
+    response = vendor_client.get("/api/v1/intents/?status=")  # validated as before
+    assert response.status_code == 400 and "status" in response.json()["error"]["fields"]
+
+
+def test_the_bench_floor_is_not_among_the_production_urls(settings):
+    assert settings.ROOT_URLCONF == "broker.urls"
+    with pytest.raises(Resolver404):
+        resolve("/bench/floor/")
+    assert resolve("/bench/floor/", urlconf="bench.urls").url_name == "bench-floor"
+    assert resolve("/api/v1/intents/", urlconf="bench.urls").url_name == resolve("/api/v1/intents/").url_name
+
+
+def test_bids_made_in_the_test_are_active(vendor_client, categories, regions):
+    deliver(vendor_client.vendor, categories, regions, 3, bids_every=1)
+    assert Bid.objects.filter(vendor=vendor_client.vendor, status=Bid.Status.ACTIVE).count() == 3

@@ -1,0 +1,68 @@
+"""Her request page reads as much with 50 offers as with 5 (bench/api.py times it), and each
+offer's links, written once per page and filled in per offer, lead where they should."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import VendorFactory
+from vendors.models import Bid, BidCounter, BidRevision, Delivery
+
+
+@pytest.fixture
+def signed_in(client, customer):
+    client.force_login(customer)
+    return client
+
+
+def add_offers(intent, count, start=0):
+    """``count`` offers from as many vendors, each revised once and asked for better once:
+    every per-offer relation has rows."""
+    bids = []
+    for n in range(start, start + count):
+        vendor = VendorFactory(name=f"Dealer {n}")
+        Delivery.objects.create(intent=intent, vendor=vendor, seen_at=intent.created_at)
+        bid = Bid.objects.create(
+            intent=intent,
+            vendor=vendor,
+            amount=Decimal(3000 + n),
+            currency="GBP",
+            offered_attributes={"make": "Toyota", "mileage": 30000 + n},
+            terms_accepted=intent.terms,
+        )
+        BidRevision.objects.create(bid=bid, amount=Decimal(3100 + n), currency="GBP")
+        BidCounter.objects.create(bid=bid, target_amount=Decimal(2900))
+        bids.append(bid)
+    return bids
+
+
+def test_the_page_reads_as_much_for_50_offers_as_for_5(signed_in, customer, publish):
+    intent = publish(customer)
+    url = reverse("intents:detail", args=[intent.pk])
+    add_offers(intent, 5)
+    signed_in.get(url)  # the session, once
+    with CaptureQueriesContext(connection) as five:
+        assert signed_in.get(url).content.decode().count("Dealer ") > 0
+    add_offers(intent, 45, start=5)
+    with CaptureQueriesContext(connection) as fifty:
+        html = signed_in.get(url).content.decode()
+    assert "Dealer 49" in html and 'Offers <span class="count">(50)' in html
+    assert len(fifty) == len(five), [q["sql"][:80] for q in fifty]
+
+
+def test_each_offer_links_to_its_own_actions(signed_in, customer, publish):
+    intent = publish(customer)
+    first, second = add_offers(intent, 2)
+    html = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    for bid in (first, second):
+        for name in ("accept", "decline"):
+            assert f'href="{reverse(f"intents:{name}", args=[intent.pk, bid.pk])}"' in html
+        for name in ("thread", "block"):
+            assert f'href="{reverse(f"intents:{name}", args=[intent.pk, bid.vendor_id])}"' in html
+    BidCounter.objects.filter(bid=first).update(status=BidCounter.Status.DECLINED)
+    html = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    assert f'href="{reverse("intents:counter", args=[intent.pk, first.pk])}"' in html  # asked, declined: ask again
+    assert f'href="{reverse("intents:counter", args=[intent.pk, second.pk])}"' not in html  # still open
