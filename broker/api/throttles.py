@@ -5,17 +5,56 @@ A caller with a valid key is counted per key's vendor, reads and writes apart (`
 HEAD, OPTIONS; ``write`` for the rest); a caller without a key, or with a wrong one, per client
 address (``anon``). The rates are ``settings.API_THROTTLE_RATES``, read on each request. Over the
 limit: 429 in the API's error shape, with ``Retry-After``.
+
+The count is a fixed window that opens with the caller's first request: one counter per caller
+and scope, incremented by every request and expiring ``duration`` seconds after the first. In
+Redis that is one atomic script (INCR, EXPIRE on the first, PTTL), one round trip per request,
+where DRF's SimpleRateThrottle reads and rewrites the list of every request time in the window
+(two round trips, and a list of 600 timestamps unpickled and pickled each time). A caller may
+therefore make at most twice the limit across the boundary of two windows, never more than the
+limit within one; ``Retry-After`` is the seconds left until its window closes.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+
+# KEYS[1] the counter, ARGV[1] the window in seconds. Returns {count, milliseconds left}.
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) left = tonumber(ARGV[1]) * 1000 end
+return {count, left}
+"""
+
+
+def count_request(key: str, duration: int) -> tuple[int, float]:
+    """Count one request against ``key``'s window of ``duration`` seconds: the requests counted
+    in the window so far, this one included, and the seconds until it closes."""
+    if isinstance(cache, RedisCache) or isinstance(getattr(cache, "_wrapped", None), RedisCache):
+        backend = cache._wrapped if hasattr(cache, "_wrapped") else cache  # the connection proxy's cache
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)
+        count, left_ms = client.register_script(_COUNT_SCRIPT)(keys=[full_key], args=[duration])
+        return int(count), int(left_ms) / 1000
+    # This process's memory (development, tests): a (count, closes at) pair.
+    now = time.time()
+    count, closes_at = cache.get(key) or (0, now + duration)
+    if closes_at <= now:
+        count, closes_at = 0, now + duration
+    cache.set(key, (count + 1, closes_at), math.ceil(closes_at - now))
+    return count + 1, closes_at - now
 
 
 class ApiRateThrottle(SimpleRateThrottle):
@@ -23,6 +62,7 @@ class ApiRateThrottle(SimpleRateThrottle):
 
     def __init__(self) -> None:  # the rate depends on the request: chosen in allow_request
         self.ident = ""
+        self.left = 0.0
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if request.auth is not None:
@@ -33,10 +73,14 @@ class ApiRateThrottle(SimpleRateThrottle):
             self.ident = self.get_ident(request)
         self.rate = settings.API_THROTTLE_RATES[self.scope]
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        count, self.left = count_request(self.get_cache_key(request, view), self.duration)
+        return count <= self.num_requests
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.ident}
+
+    def wait(self) -> float:
+        return max(1.0, math.ceil(self.left))
 
 
 class ThrottleFirstMixin:
