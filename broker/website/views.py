@@ -26,6 +26,7 @@ from broker.website.offers import (
     attach_terms,
     build_offers,
     matrix,
+    render_fragments,
     sealed_notice,
     sort_offers,
     terms_answers,
@@ -174,11 +175,13 @@ def _offers_context(request, intent) -> dict:
     )
     attach_terms(offers, answers)
     add_links(intent, offers)
+    rows = matrix(offers)
+    render_fragments(intent, offers, rows)
     return {
         "terms_answers": list(answers.values()),
         "intent": intent,
         "offers": offers,
-        "matrix": matrix(offers),
+        "matrix": rows,
         "sort": sort,
         "sorts": SORT_LABELS,
         "sealed": sealed,
