@@ -54,9 +54,14 @@ def customer_intent(*, customer: User, intent_id: UUID | str) -> Intent:
 
 
 def lock_intent(*, intent_id: UUID | str, customer: User | None = None) -> Intent | None:
-    """The intent (the customer's, when one is given), locked for the rest of the transaction,
-    with its category; None if there is none."""
-    intents = Intent.objects.select_related("category").select_for_update(of=("self",)).filter(pk=intent_id)
+    """The intent (the customer's, when one is given), locked for the rest of the transaction
+    (its row only), with its category, agreement and customer (what a bid under the lock reads:
+    the terms it stands on, her notification); None if there is none."""
+    intents = (
+        Intent.objects.select_related("category", "agreement", "customer")
+        .select_for_update(of=("self",))
+        .filter(pk=intent_id)
+    )
     if customer is not None:
         intents = intents.filter(customer=customer)
     return intents.first()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from intents.selectors import customer_request_outcomes
@@ -122,6 +122,23 @@ def customer_reputations(customer_ids: Collection[int]) -> dict[int, CustomerRep
     """Coarse on purpose: a band, not a score, so it cannot single a customer out across vendors."""
     found = {s.customer_id: s for s in CustomerScore.objects.filter(customer_id__in=list(customer_ids))}
     return {cid: _band(_reputation(found.get(cid))) for cid in customer_ids}
+
+
+def customer_score_facts(customer_ref: str) -> dict[str, Subquery]:
+    """Annotations with the stored score of the customer at ``customer_ref`` (``view_ratings``,
+    ``view_score``), for ``customer_band``: her band read in the query that reads her requests."""
+    scores = CustomerScore.objects.filter(customer_id=OuterRef(customer_ref))
+    return {
+        "view_ratings": Subquery(scores.values("ratings")[:1]),
+        "view_score": Subquery(scores.values("score")[:1]),
+    }
+
+
+def customer_band(ratings: int | None, score: float | None) -> CustomerReputation:
+    """The band ``customer_reputations`` gives, from ``customer_score_facts``' annotations."""
+    if not ratings:
+        return _band({"ratings": 0, "score": None, "rank_score": None})
+    return _band({"ratings": ratings, "score": round(score, 2) if score is not None else None, "rank_score": None})
 
 
 def _band(summary: Reputation) -> CustomerReputation:

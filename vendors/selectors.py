@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -27,7 +27,9 @@ from vendors.models import (
     Block,
     DealOutcome,
     Delivery,
+    IdentityReveal,
     Message,
+    Pseudonym,
     Subscription,
     SubscriptionKey,
     Vendor,
@@ -116,13 +118,35 @@ def delivered_intent(*, vendor: Vendor, intent_id: UUID | str) -> Intent:
     return delivery.intent
 
 
-def inbox_delivery(*, vendor: Vendor, intent_id: UUID | str) -> Delivery:
+def inbox_view_facts(*, vendor_id: int) -> dict[str, Any]:
+    """Annotations of an inbox's deliveries with the rest of the vendor's view of each intent,
+    as subqueries of the inbox's one query rather than one query each: its handle for the
+    customer (``view_handle``), whether she told it who she is (``view_revealed``), and the
+    market of active offers (``view_offers``, ``view_best_amount``, ``view_best_currency``: the
+    lowest amount, in whatever currency, as ``market`` finds it)."""
+    customer = OuterRef("intent__customer_id")
+    active = Bid.objects.filter(intent_id=OuterRef("intent_id"), status=Bid.Status.ACTIVE)
+    best = active.order_by("amount", "currency")
+    return {
+        "view_handle": Subquery(
+            Pseudonym.objects.filter(vendor_id=vendor_id, customer_id=customer).values("handle")[:1]
+        ),
+        "view_revealed": Exists(IdentityReveal.objects.filter(vendor_id=vendor_id, customer_id=customer)),
+        "view_offers": Subquery(active.order_by().values("intent_id").annotate(n=Count("id")).values("n")[:1]),
+        "view_best_amount": Subquery(best.values("amount")[:1]),
+        "view_best_currency": Subquery(best.values("currency")[:1]),
+    }
+
+
+def inbox_delivery(*, vendor: Vendor, intent_id: UUID | str, annotations: dict[str, Any] | None = None) -> Delivery:
     """The delivery of an intent to ``vendor``, with what its view of the intent needs and when
-    the vendor first saw it; ``NotFound`` as ``delivered_intent``."""
+    the vendor first saw it (and ``annotations``, ``inbox_view_facts`` say); ``NotFound`` as
+    ``delivered_intent``."""
     delivery = (
         Delivery.objects.filter(vendor=vendor, intent_id=intent_id)
-        .select_related("intent__category", "intent__region")
+        .select_related("intent__category", "intent__region", "intent__agreement")
         .only("id", "seen_at", *INTENT_VIEW_FIELDS)
+        .annotate(**(annotations or {}))
         .first()
     )
     if delivery is None:

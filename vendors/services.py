@@ -33,7 +33,7 @@ from intents.taxonomy import categories_filter_schema, category_schema
 from intents.terms import legacy_terms
 from vendors.agreements import agree_by_bidding
 from vendors.deal import answer_counter, required_reason, withdraw_vendor_offers
-from vendors.models import ApiKey, Bid, BidRevision, Delivery, Subscription, SubscriptionKey, Vendor
+from vendors.models import ApiKey, Bid, BidPhoto, BidRevision, Delivery, Subscription, SubscriptionKey, Vendor
 from vendors.relationships import ensure_pseudonyms
 from vendors.selectors import is_delivered
 
@@ -496,6 +496,7 @@ def place_bid(
     except IntegrityError:
         # A concurrent request for the same intent won the race.
         raise AlreadyBidding("You already have an active bid on this request.", field="intent") from None
+    bid._prefetched_objects_cache = {"photos": BidPhoto.objects.none()}  # a new bid has none: its view reads none
     bid_received(intent=intent, vendor_name=vendor.name)
     return bid
 

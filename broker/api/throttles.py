@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
@@ -42,11 +42,14 @@ return {count, left}
 def count_request(key: str, duration: int) -> tuple[int, float]:
     """Count one request against ``key``'s window of ``duration`` seconds: the requests counted
     in the window so far, this one included, and the seconds until it closes."""
-    if isinstance(cache, RedisCache) or isinstance(getattr(cache, "_wrapped", None), RedisCache):
-        backend = cache._wrapped if hasattr(cache, "_wrapped") else cache  # the connection proxy's cache
+    backend = caches["default"]  # this thread's
+    if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full_key, write=True)
-        count, left_ms = client.register_script(_COUNT_SCRIPT)(keys=[full_key], args=[duration])
+        script = getattr(backend, "_api_throttle_script", None)
+        if script is None:  # one client and script per cache (Django builds a client per call)
+            script = backend._cache.get_client(full_key, write=True).register_script(_COUNT_SCRIPT)
+            backend._api_throttle_script = script  # type: ignore[attr-defined]
+        count, left_ms = script(keys=[full_key], args=[duration])
         return int(count), int(left_ms) / 1000
     # This process's memory (development, tests): a (count, closes at) pair.
     now = time.time()

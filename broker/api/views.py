@@ -20,7 +20,7 @@ from broker.api.event_schemas import EventOutput
 from broker.api.pagination import IdCursorPagination, OldestFirstCursorPagination
 from broker.api.permissions import IsVendor
 from broker.core.errors import NotFound
-from broker.pipeline.vendor_view import intents_for_vendor
+from broker.pipeline.vendor_view import inbox_annotations, inbox_views
 from intents.models import Agreement, Category, Intent, Region
 from intents.selectors import agreement_roster
 from moderation.models import Report
@@ -201,17 +201,19 @@ class IntentViewSet(ApiMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses=s.IntentOutput(many=True))
     def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        deliveries = self.filter_queryset(self.get_queryset()).annotate(**inbox_annotations(vendor_id=request.user.pk))
+        page = self.paginate_queryset(deliveries)
         assert page is not None  # pagination_class is set
-        views = intents_for_vendor(vendor_id=request.user.pk, intents=[d.intent for d in page])
-        return self.get_paginated_response(views)
+        return self.get_paginated_response(inbox_views(vendor_id=request.user.pk, deliveries=page))
 
     @extend_schema(responses=s.IntentOutput)
     def retrieve(self, request, pk=None):
-        delivery = selectors.inbox_delivery(vendor=request.user, intent_id=pk)
+        delivery = selectors.inbox_delivery(
+            vendor=request.user, intent_id=pk, annotations=inbox_annotations(vendor_id=request.user.pk)
+        )
         if delivery.seen_at is None:  # a read writes only the first time
             services.mark_seen(vendor=request.user, intent_id=delivery.intent_id)
-        return Response(intents_for_vendor(vendor_id=request.user.pk, intents=[delivery.intent])[0])
+        return Response(inbox_views(vendor_id=request.user.pk, deliveries=[delivery])[0])
 
     @extend_schema(request=s.PassInput, responses={204: None})
     @action(detail=True, methods=["post"], url_path="pass")

@@ -14,8 +14,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from intents.models import Intent
-from reputation.selectors import CustomerReputation, customer_reputation, customer_reputations
-from vendors.models import Bid
+from reputation.selectors import (
+    CustomerReputation,
+    customer_band,
+    customer_reputation,
+    customer_reputations,
+    customer_score_facts,
+)
+from vendors.models import Bid, Delivery
 from vendors.payloads import agreement_for_vendor, bid_for_vendor, money
 from vendors.relationships import (
     handles_for_customer,
@@ -23,7 +29,7 @@ from vendors.relationships import (
     identities_for_customer,
     identities_for_vendor,
 )
-from vendors.selectors import latest_bids, latest_bids_on, market
+from vendors.selectors import inbox_view_facts, latest_bids, latest_bids_on, market
 
 
 def intent_for_vendor(
@@ -91,6 +97,40 @@ def intents_for_vendor(*, vendor_id: int, intents: Iterable[Intent]) -> list[dic
         )
         for intent in intents
     ]
+
+
+def inbox_annotations(*, vendor_id: int) -> dict[str, Any]:
+    """What ``inbox_views`` reads beside each delivery's intent, as annotations of the inbox's
+    query (vendors.selectors.inbox_view_facts, and her score for her band)."""
+    return {**inbox_view_facts(vendor_id=vendor_id), **customer_score_facts("intent__customer_id")}
+
+
+def inbox_views(*, vendor_id: int, deliveries: Sequence[Delivery]) -> list[dict[str, Any]]:
+    """The vendor's view of the intent of each of ``deliveries``, annotated with
+    ``inbox_annotations``: the same as ``intents_for_vendor``'s in one query for the latest bids
+    (and one for their photos, if any), another for what customers told it (rarely any) and
+    none for the rest."""
+    intents = [delivery.intent for delivery in deliveries]
+    bids = latest_bids(vendor_ids=[vendor_id], intent_ids=[intent.pk for intent in intents])
+    revealed = {d.intent.customer_id for d in deliveries if d.view_revealed}  # type: ignore[attr-defined]
+    identities = identities_for_vendor(vendor_id=vendor_id, customer_ids=revealed) if revealed else {}
+    views = []
+    for delivery, intent in zip(deliveries, intents, strict=True):
+        best = delivery.view_best_amount  # type: ignore[attr-defined]
+        views.append(
+            intent_for_vendor(
+                intent,
+                handle=delivery.view_handle,  # type: ignore[attr-defined]
+                customer_reputation=customer_band(delivery.view_ratings, delivery.view_score),  # type: ignore[attr-defined]
+                bid=bids.get((vendor_id, intent.pk)),
+                identity=identities.get(intent.customer_id),
+                market={
+                    "offers": delivery.view_offers or 0,  # type: ignore[attr-defined]
+                    "best": (best, delivery.view_best_currency) if best is not None else None,  # type: ignore[attr-defined]
+                },
+            )
+        )
+    return views
 
 
 def intent_json_by_vendor(
