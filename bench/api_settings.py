@@ -20,9 +20,8 @@ os.environ["CELERY_BROKER_URL"] = os.environ.get("BENCH_BROKER_URL", DEFAULT_BRO
 os.environ["CACHE_URL"] = os.environ["CELERY_BROKER_URL"]
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
 os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
-# Limits never reached, counted per second: DRF keeps each caller's request times in the window
-# (the cache entry is read and written on every request), so a per-second window holds about
-# as many as production's 600 a minute does for a vendor at its limit.
+# Limits never reached. The count is one Redis counter per caller and window
+# (broker.api.throttles), whatever the window, so per second costs what production's per minute does.
 os.environ["API_THROTTLE_READ"] = "1000000/s"
 os.environ["API_THROTTLE_WRITE"] = "1000000/s"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
