@@ -496,7 +496,7 @@ def place_bid(
     except IntegrityError:
         # A concurrent request for the same intent won the race.
         raise AlreadyBidding("You already have an active bid on this request.", field="intent") from None
-    bid._prefetched_objects_cache = {"photos": BidPhoto.objects.none()}  # a new bid has none: its view reads none
+    bid._prefetched_objects_cache = {"photos": BidPhoto.objects.none()}  # type: ignore[attr-defined]  # none yet
     bid_received(intent=intent, vendor_name=vendor.name)
     return bid
 

@@ -75,9 +75,11 @@ class ApiRateThrottle(SimpleRateThrottle):
             self.scope = "anon"
             self.ident = self.get_ident(request)
         self.rate = settings.API_THROTTLE_RATES[self.scope]
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        count, self.left = count_request(self.get_cache_key(request, view), self.duration)
-        return count <= self.num_requests
+        num_requests, duration = self.parse_rate(self.rate)
+        assert num_requests is not None and duration is not None  # every scope has a rate
+        self.num_requests, self.duration = num_requests, duration
+        count, self.left = count_request(self.get_cache_key(request, view), duration)
+        return count <= num_requests
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.ident}
