@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from broker.api.throttles import count_request
 from broker.core.idempotency import sweep_idempotency_records
 from broker.core.money import clean_currency, currency_choices
 from broker.models import IdempotencyRecord
@@ -223,3 +225,22 @@ def test_the_request_form_lists_the_countrys_currency_first(categories, regions)
     codes = [code for code, _ in form.fields["currency"].choices]
     assert codes[:3] == ["EUR", "GBP", "USD"] and form.fields["currency"].initial == "EUR"
     assert "XXX" not in codes and "XAU" not in codes
+
+
+def test_in_redis_the_limit_is_one_counter_per_caller_and_window(settings, vendor_client):
+    """Production counts in Redis (one script per request, broker.api.throttles): the same
+    limit, and the seconds left in the caller's window as Retry-After."""
+    settings.API_THROTTLE_RATES = {"read": "5/min", "write": "3/min", "anon": "4/min"}
+    settings.CACHES = {  # keys of this run only, never cleared (nothing else in that Redis db is touched)
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,
+            "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
+            "TIMEOUT": 60,
+        }
+    }
+    answers = [vendor_client.get("/api/v1/me/").status_code for _ in range(6)]
+    assert answers == [200] * 5 + [429]
+    response = vendor_client.get("/api/v1/me/")
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 60
+    assert count_request("api-throttle:read:someone-else", 60)[0] == 1  # another caller starts afresh
