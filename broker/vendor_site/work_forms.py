@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.forms.utils import ErrorDict
 
 from broker.core.money import currency_choices
-from broker.website.forms import UNSPECIFIED, RangeField, attribute_field, enum_field_choices
 from broker.vendor_site.forms import AccessibleForm
+from intents.attribute_fields import UNSPECIFIED, RangeField, attribute_field, enum_field_choices
 from intents.comparison import label_of
 from intents.models import Category, Intent, Region
 from intents.selectors import agreement_roster
@@ -43,7 +43,7 @@ def put_service_errors(form: AccessibleForm, error: ValidationError, prefixes: d
 
 
 def split_words(text: str) -> list[str]:
-    """"Yaris, Corolla hybrid" → ["Yaris", "Corolla hybrid"]."""
+    """ "Yaris, Corolla hybrid" → ["Yaris", "Corolla hybrid"]."""
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
@@ -105,7 +105,7 @@ class SubscriptionForm(AccessibleForm):
             ("", "Choose a currency"),
             *currency_choices(),
         ]
-        chosen = self.data.getlist("regions") if self.is_bound else [r.code for r in self.initial.get("regions", [])]
+        chosen = self.posted("regions") if self.is_bound else [r.code for r in self.initial.get("regions", [])]
         search = (self.data.get("region_search") or "").strip() if self.is_bound else ""
         matches = Q(kind=Region.Kind.COUNTRY) | Q(code__in=chosen)
         self.found: list[Region] = []
@@ -132,6 +132,10 @@ class SubscriptionForm(AccessibleForm):
         if subscription is not None and not self.is_bound:
             self.initial.update(filter_initial(self.filter_schema, subscription.attribute_filters))
 
+    def posted(self, name: str) -> list[str]:
+        """Every value posted for a multiple select."""
+        return self.data.getlist(name)  # type: ignore[attr-defined]
+
     def as_typed(self) -> None:
         """Show the form as typed, not judged: "Find regions" and "Show their filters" only
         redraw it, so an input still empty is no error yet."""
@@ -140,7 +144,7 @@ class SubscriptionForm(AccessibleForm):
 
     def _chosen_category_ids(self) -> list[int]:
         if self.is_bound:
-            values = self.data.getlist("categories")
+            values = self.posted("categories")
         else:
             values = [c.pk for c in self.initial.get("categories", [])]
         return [int(v) for v in values if str(v).isdigit()]
@@ -280,7 +284,7 @@ def offer_field(definition: dict) -> forms.Field:
         return forms.CharField(label=label, required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     field = attribute_field({**definition, "required": False, "compare": None, "unit": None, "label": label})
     if isinstance(field, forms.ChoiceField):
-        field.choices = [(UNSPECIFIED, "Not stated"), *list(field.choices)[1:]]
+        field.choices = [(UNSPECIFIED, "Not stated"), *list(field.choices)[1:]]  # type: ignore[arg-type]
     return field
 
 

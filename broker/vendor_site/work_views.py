@@ -33,7 +33,7 @@ from broker.vendor_site.work_forms import (
     TermsAnswerForm,
     subscription_initial,
 )
-from intents.comparison import describe_attributes
+from intents.comparison import describe_attributes, format_value, label_of
 from intents.models import Category, Intent
 from intents.taxonomy import category_schema
 from reputation.selectors import vendor_reputation
@@ -224,7 +224,8 @@ def _request_page(request: HttpRequest, intent: Intent, forms: dict[str, Any], *
         "view": view,
         "handle": handle,
         "attributes": describe_attributes(schema, intent.attributes, country=intent.region.code),
-        "offered": describe_attributes(schema, bid.offered_attributes, country=intent.region.code) if bid else [],
+        "offered": offered_labels(schema, bid.offered_attributes, country=intent.region.code) if bid else [],
+        "revised": bid is not None and bid.revisions.exists(),
         "bid": bid,
         "answer": answer,
         "record": record,
@@ -239,6 +240,15 @@ def _request_page(request: HttpRequest, intent: Intent, forms: dict[str, Any], *
         "outcome_form": forms.get("outcome") or OutcomeForm(),
     }
     return page(request, "request_detail.html", context, current="vendor_site:inbox", status=status)
+
+
+def offered_labels(schema: list[dict], offered: dict[str, Any], *, country: str) -> list[tuple[str, str]]:
+    """What an offer says of each attribute, for people: ("Mileage", "38,000 mi")."""
+    return [
+        (label_of(d), format_value(d, offered[d["name"]], country=country))
+        for d in schema
+        if offered.get(d["name"]) not in (None, "", [])
+    ]
 
 
 @vendor_area()
@@ -327,7 +337,9 @@ def request_message(request: HttpRequest, intent_id: UUID) -> HttpResponse:
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
-            threads.post_message(intent=intent, vendor=vendor, sender=Message.Sender.VENDOR, body=form.cleaned_data["body"])
+            threads.post_message(
+                intent=intent, vendor=vendor, sender=Message.Sender.VENDOR, body=form.cleaned_data["body"]
+            )
         except ValidationError as error:
             form.add_service_errors(error)
         except DomainError as error:

@@ -149,7 +149,12 @@ def test_another_vendors_request_is_404(dealer, customer, subscribe, publish):
     intent = publish(customer)
     assert not Delivery.objects.filter(vendor=dealer.vendor).exists()
     assert dealer.get(f"/vendor/requests/{intent.pk}/").status_code == 404
-    for action, data in (("offer", offer()), ("pass", {}), ("message", {"body": "Hi"}), ("terms", {"answer": "accept"})):
+    for action, data in (
+        ("offer", offer()),
+        ("pass", {}),
+        ("message", {"body": "Hi"}),
+        ("terms", {"answer": "accept"}),
+    ):
         assert dealer.post(f"/vendor/requests/{intent.pk}/{action}/", data).status_code == 404
     assert not Bid.objects.exists() and not Message.objects.exists()
     assert intent.title not in dealer.get("/vendor/requests/").content.decode()

@@ -48,7 +48,11 @@ def test_create_with_filters_then_edit_pause_resume_and_delete(dealer, categorie
     assert response.status_code == 302, response.context["form"].errors
     subscription = Subscription.objects.get(vendor=dealer.vendor)
     assert subscription.keywords == ["Yaris", "Corolla hybrid"]
-    assert subscription.attribute_filters == {"make": {"in": ["Toyota"]}, "mileage": {"max": 60000}, "aircon": {"eq": True}}
+    assert subscription.attribute_filters == {
+        "make": {"in": ["Toyota"]},
+        "mileage": {"max": 60000},
+        "aircon": {"eq": True},
+    }
     assert (subscription.min_budget, subscription.min_budget_currency, subscription.daily_cap) == (
         Decimal("1500"),
         "GBP",
@@ -121,9 +125,7 @@ def test_a_bad_change_keeps_the_saved_subscription(dealer, categories, regions, 
 
 
 def test_finding_regions_and_showing_filters_save_nothing(dealer, categories, regions):
-    response = dealer.post(
-        NEW, {"action": "refresh", "categories": [categories["cars"].pk], "region_search": "manch"}
-    )
+    response = dealer.post(NEW, {"action": "refresh", "categories": [categories["cars"].pk], "region_search": "manch"})
     assert response.status_code == 200 and not Subscription.objects.exists()
     form = response.context["form"]
     assert ("GB-MAN", "Manchester (England)") in form.fields["regions"].choices
