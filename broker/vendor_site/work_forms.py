@@ -143,10 +143,7 @@ class SubscriptionForm(AccessibleForm):
         self.cleaned_data = {}
 
     def _chosen_category_ids(self) -> list[int]:
-        if self.is_bound:
-            values = self.posted("categories")
-        else:
-            values = [c.pk for c in self.initial.get("categories", [])]
+        values = self.posted("categories") if self.is_bound else [c.pk for c in self.initial.get("categories", [])]
         return [int(v) for v in values if str(v).isdigit()]
 
     def filter_fields(self) -> list[forms.BoundField]:
