@@ -10,6 +10,12 @@ urlpatterns = [
     path("requests/<uuid:intent_id>/", work_views.request_detail, name="request"),
     path("requests/<uuid:intent_id>/offer/", work_views.request_offer, name="request_offer"),
     path("requests/<uuid:intent_id>/withdraw/", work_views.request_withdraw, name="request_withdraw"),
+    path("requests/<uuid:intent_id>/photos/", work_views.request_photo, name="request_photo"),
+    path(
+        "requests/<uuid:intent_id>/photos/<uuid:photo_id>/remove/",
+        work_views.request_photo_remove,
+        name="request_photo_remove",
+    ),
     path("requests/<uuid:intent_id>/pass/", work_views.request_pass, name="request_pass"),
     path("requests/<uuid:intent_id>/message/", work_views.request_message, name="request_message"),
     path("requests/<uuid:intent_id>/terms/", work_views.request_terms, name="request_terms"),

@@ -20,7 +20,7 @@ from intents.comparison import label_of
 from intents.models import Category, Intent, Region
 from intents.selectors import agreement_roster
 from intents.taxonomy import categories_filter_schema, category_choices, category_schema
-from vendors.models import AgreementAnswer, DealOutcome, Delivery, Subscription
+from vendors.models import AgreementAnswer, BidPhoto, DealOutcome, Delivery, Subscription
 from vendors.threads import MAX_BODY
 
 FILTER_PREFIX = "filter_"
@@ -327,6 +327,17 @@ class OfferForm(AccessibleForm):
 
     def add_offer_errors(self, error: ValidationError) -> None:
         put_service_errors(self, error, {"offered_attributes": OFFER_PREFIX})
+
+
+class PhotoForm(AccessibleForm):
+    """A photo of what the offer is (``vendors.photos.add_photo`` checks the file: size, type,
+    pixels)."""
+
+    photo = forms.FileField(
+        label="Add a photo",
+        help_text=f"JPEG, PNG or WebP; at most {BidPhoto.MAX_PER_BID} per offer. She sees them beside your price.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
 
 
 class PassForm(AccessibleForm):

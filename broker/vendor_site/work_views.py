@@ -29,6 +29,7 @@ from broker.vendor_site.work_forms import (
     OfferForm,
     OutcomeForm,
     PassForm,
+    PhotoForm,
     SubscriptionForm,
     TermsAnswerForm,
     subscription_initial,
@@ -37,7 +38,7 @@ from intents.comparison import describe_attributes, format_value, label_of
 from intents.models import Category, Intent
 from intents.taxonomy import category_schema
 from reputation.selectors import vendor_reputation
-from vendors import agreements, deal, selectors, services, threads
+from vendors import agreements, deal, photos, selectors, services, threads
 from vendors.models import Bid, DealOutcome, Message, Subscription
 from vendors.relationships import handles_for_vendor
 
@@ -235,6 +236,7 @@ def _request_page(request: HttpRequest, intent: Intent, forms: dict[str, Any], *
         "can_offer": intent.is_open and not (delivery and delivery.withdrawn_at),
         "offer_form": forms.get("offer") or OfferForm(intent=intent, initial=offer_initial),
         "pass_form": forms.get("pass") or PassForm(),
+        "photo_form": forms.get("photo") or PhotoForm(),
         "message_form": forms.get("message") or MessageForm(),
         "terms_form": forms.get("terms") or TermsAnswerForm(),
         "outcome_form": forms.get("outcome") or OutcomeForm(),
@@ -301,15 +303,55 @@ def request_offer(request: HttpRequest, intent_id: UUID) -> HttpResponse:
 def request_withdraw(request: HttpRequest, intent_id: UUID) -> HttpResponse:
     vendor = request.vendor  # type: ignore[attr-defined]
     intent = _delivered(request, intent_id)
-    bid = selectors.vendor_bids(vendor=vendor).filter(intent=intent, status=Bid.Status.ACTIVE).first()
-    if bid is None:
-        raise Http404("No active offer on this request.")
+    bid = _active_bid(request, intent)
     try:
         deal.withdraw_bid(vendor=vendor, bid=bid)
     except DomainError as error:
         return _refused(request, intent, error)
     messages.success(request, "Your offer is withdrawn.")
     return redirect("vendor_site:request", intent_id=intent.pk)
+
+
+def _active_bid(request: HttpRequest, intent: Intent) -> Bid:
+    bid = selectors.vendor_bids(vendor=request.vendor).filter(intent=intent, status=Bid.Status.ACTIVE).first()  # type: ignore[attr-defined]
+    if bid is None:
+        raise Http404("No active offer on this request.")
+    return bid
+
+
+@require_POST
+@vendor_area()
+def request_photo(request: HttpRequest, intent_id: UUID) -> HttpResponse:
+    """Add a photo to the active offer (``vendors.photos.add_photo``, as the API's upload)."""
+    intent = _delivered(request, intent_id)
+    bid = _active_bid(request, intent)
+    form = PhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            photos.add_photo(vendor=request.vendor, bid=bid, upload=form.cleaned_data["photo"])  # type: ignore[attr-defined]
+        except ValidationError as error:
+            form.add_service_errors(error)
+        except DomainError as error:
+            return _refused(request, intent, error)
+        else:
+            messages.success(request, "The photo is added to your offer.")
+            return redirect(reverse("vendor_site:request", args=[intent.pk]) + "#offer")
+    return _request_page(request, intent, {"photo": form}, status=400)
+
+
+@require_POST
+@vendor_area()
+def request_photo_remove(request: HttpRequest, intent_id: UUID, photo_id: UUID) -> HttpResponse:
+    intent = _delivered(request, intent_id)
+    bid = _active_bid(request, intent)
+    try:
+        photos.remove_photo(vendor=request.vendor, bid=bid, photo_id=photo_id)  # type: ignore[attr-defined]
+    except NotFound:
+        raise Http404("No such photo.") from None
+    except DomainError as error:
+        return _refused(request, intent, error)
+    messages.success(request, "The photo is removed from your offer.")
+    return redirect(reverse("vendor_site:request", args=[intent.pk]) + "#offer")
 
 
 @require_POST

@@ -3,14 +3,27 @@ offers with the API's validation, passes, messages, answers to her terms and the
 through the same services; a team member acts on it, a removed one cannot; another vendor's
 requests are 404."""
 
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from tests.factories import UserFactory, VendorFactory
 from vendors import deal
-from vendors.models import AgreementAnswer, Bid, BidRevision, DealOutcome, Delivery, Message, Vendor, VendorMembership
+from vendors.models import (
+    AgreementAnswer,
+    Bid,
+    BidPhoto,
+    BidRevision,
+    DealOutcome,
+    Delivery,
+    Message,
+    Vendor,
+    VendorMembership,
+)
 from vendors.team import remove_member
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +194,24 @@ def test_a_pending_vendor_has_no_inbox_yet(dealer):
     Vendor.objects.filter(pk=dealer.vendor.pk).update(status=Vendor.Status.PENDING)
     assert dealer.get("/vendor/requests/")["Location"] == "/vendor/"
     assert dealer.get("/vendor/subscriptions/")["Location"] == "/vendor/"
+
+
+def test_photos_of_an_offer_and_a_bad_file(dealer, delivered, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    dealer.post(f"/vendor/requests/{delivered.pk}/offer/", offer())
+    bid = Bid.objects.get()
+    bad = dealer.post(
+        f"/vendor/requests/{delivered.pk}/photos/", {"photo": SimpleUploadedFile("car.jpg", b"not an image")}
+    )
+    assert bad.status_code == 400 and "photo" in bad.context["photo_form"].errors
+    assert not BidPhoto.objects.exists()
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48), "silver").save(png, format="PNG")
+    added = dealer.post(
+        f"/vendor/requests/{delivered.pk}/photos/", {"photo": SimpleUploadedFile("car.png", png.getvalue())}
+    )
+    assert added.status_code == 302
+    photo = BidPhoto.objects.get(bid=bid)
+    assert photo.image.url in dealer.get(f"/vendor/requests/{delivered.pk}/").content.decode()
+    dealer.post(f"/vendor/requests/{delivered.pk}/photos/{photo.pk}/remove/")
+    assert not BidPhoto.objects.exists()
