@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
-from tests.factories import UserFactory, VendorFactory
+from tests.factories import IntentFactory, UserFactory, VendorFactory
 from vendors import deal
 from vendors.models import (
     AgreementAnswer,
@@ -24,6 +24,7 @@ from vendors.models import (
     Vendor,
     VendorMembership,
 )
+from vendors.services import deliver
 from vendors.team import remove_member
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +216,25 @@ def test_photos_of_an_offer_and_a_bad_file(dealer, delivered, settings, tmp_path
     assert photo.image.url in dealer.get(f"/vendor/requests/{delivered.pk}/").content.decode()
     dealer.post(f"/vendor/requests/{delivered.pk}/photos/{photo.pk}/remove/")
     assert not BidPhoto.objects.exists()
+
+
+def test_the_inbox_is_paginated_newest_first_and_its_first_page_polls(dealer, categories, regions, customer):
+    intents = [
+        IntentFactory(
+            customer=customer,
+            title=f"Request {n}",
+            category=categories["cars"],
+            region=regions["GB-LND"],
+        )
+        for n in range(27)
+    ]
+    for intent in intents:
+        deliver(intent=intent, matches=[(dealer.vendor.pk, None)])
+    first = dealer.get("/vendor/requests/")
+    titles = [row["intent"].title for row in first.context["rows"]]
+    assert titles[0] == "Request 26" and len(titles) == 25
+    page = first.content.decode()
+    assert 'hx-trigger="every 5s"' in page and "htmx" in page and 'rel="next"' in page
+    second = dealer.get("/vendor/requests/?page=2")
+    assert [row["intent"].title for row in second.context["rows"]] == ["Request 1", "Request 0"]
+    assert 'hx-trigger="every 5s"' not in second.content.decode()  # an older page stays still
