@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms.utils import ErrorDict
 
+from broker.core.language import DEFAULT_LANGUAGE, REQUEST_LANGUAGES
 from broker.core.money import currency_choices
 from broker.vendor_site.forms import AccessibleForm
 from intents.attribute_fields import UNSPECIFIED, RangeField, attribute_field, enum_field_choices
@@ -78,6 +79,12 @@ class SubscriptionForm(AccessibleForm):
         max_length=4000,
         help_text="Separated by commas. Leave empty to hear every request in the categories; with keywords, "
         "only those that mention one of them.",
+    )
+    language = forms.ChoiceField(
+        label="Language of the keywords",
+        choices=REQUEST_LANGUAGES,
+        initial=DEFAULT_LANGUAGE,
+        help_text="Keywords are matched by their stems in this language (“cars” finds “car”).",
     )
     min_budget = forms.DecimalField(
         label="Minimum budget",
@@ -163,6 +170,7 @@ class SubscriptionForm(AccessibleForm):
             "categories": data["categories"],
             "regions": data["regions"],
             "keywords": split_words(data["keywords"]),
+            "language": data["language"],
             "attribute_filters": self.attribute_filters(),
             "min_budget": data["min_budget"],
             "min_budget_currency": data["min_budget_currency"],
@@ -240,6 +248,7 @@ def subscription_initial(subscription: Subscription) -> dict[str, Any]:
         "categories": list(subscription.categories.all()),
         "regions": list(subscription.regions.all()),
         "keywords": ", ".join(subscription.keywords),
+        "language": subscription.language,
         "min_budget": subscription.min_budget,
         "min_budget_currency": subscription.min_budget_currency,
         "daily_cap": subscription.daily_cap,

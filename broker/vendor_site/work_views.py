@@ -84,9 +84,7 @@ def subscription_edit(request: HttpRequest, subscription_id: UUID | None = None)
                 if action == "save":
                     saved = services.save_subscription(vendor=vendor, subscription=subscription, **data)
                 else:
-                    cleaned = services.clean_subscription(
-                        {**data, "language": subscription.language if subscription else "en"}
-                    )
+                    cleaned = services.clean_subscription(data)
                     preview = _preview(cleaned)
         except ValidationError as error:
             form.add_subscription_errors(error)

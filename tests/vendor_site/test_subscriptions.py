@@ -25,6 +25,7 @@ def valid(tree, *_, **overrides):
         "categories": [tree["cars"].pk],
         "regions": ["GB"],
         "keywords": "",
+        "language": "en",
         **overrides,
     }
 
@@ -104,6 +105,7 @@ def test_create_with_filters_then_edit_pause_resume_and_delete(dealer, categorie
         ({"min_budget": "-5", "min_budget_currency": "GBP"}, "min_budget"),
         ({"min_budget": "lots", "min_budget_currency": "GBP"}, "min_budget"),
         ({"daily_cap": "-1"}, "daily_cap"),
+        ({"language": "xx"}, "language"),
         ({"daily_cap": "99999999999"}, "daily_cap"),
     ],
 )
