@@ -19,9 +19,9 @@ bulk, never per candidate.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -33,8 +33,8 @@ from django.utils import timezone
 
 from broker.core.keywords import keyword_stems, text_stems
 from intents.attributes import filters_admit
-from intents.models import Intent
-from intents.selectors import region_ancestor_lfts
+from intents.models import Category, Intent, Region
+from intents.selectors import recent_intents, region_ancestor_lfts
 from reputation.selectors import Reputation, vendor_reputations
 from vendors import selectors as vendor_selectors
 from vendors.models import AudienceChoice, Subscription
@@ -283,3 +283,46 @@ def vendor_fits(keys: IntentKeys, subscriptions: list[dict[str, Any]]) -> dict[i
         if fit > fits.get(sub["vendor_id"], NO_FIT):
             fits[sub["vendor_id"]] = fit
     return fits
+
+
+# The subscription editor's preview ------------------------------------------------------------
+
+PREVIEW_DAYS = 30
+# The most recent requests the preview reads: enough for any real category and region over a
+# month, and a bound on a page the vendor waits for.
+PREVIEW_LIMIT = 5000
+
+
+def preview_subscription(
+    *,
+    categories: Sequence[Category],
+    regions: Sequence[Region],
+    keywords: Sequence[str],
+    language: str,
+    attribute_filters: Mapping[str, Any],
+    min_budget: Decimal | None,
+    min_budget_currency: str,
+    now: datetime | None = None,
+) -> int:
+    """How many requests posted in the last ``PREVIEW_DAYS`` days an unsaved subscription would
+    have admitted: the index's keys (category with its descendants, region overlapping), then
+    the same rules ``match_intent`` checks on candidates (keywords, attribute filters, budget).
+    The daily cap, blocks and each customer's own audience controls are not replayed. One query,
+    at most ``PREVIEW_LIMIT`` requests."""
+    if not categories or not regions:
+        return 0
+    since = (now or timezone.now()) - timedelta(days=PREVIEW_DAYS)
+    subscription = {
+        "keywords": list(keywords),
+        "language": language,
+        "min_budget": min_budget,
+        "min_budget_currency": min_budget_currency,
+    }
+    intents = recent_intents(categories=categories, regions=regions, since=since)[:PREVIEW_LIMIT]
+    return sum(
+        1
+        for intent in intents
+        if keywords_admit(subscription, frozenset(text_stems(f"{intent.title}\n{intent.details}", intent.language)))
+        and filters_admit(dict(attribute_filters), intent.attributes)
+        and budget_admits(subscription, intent)
+    )
