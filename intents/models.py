@@ -16,6 +16,7 @@ from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
 from broker.core.errors import AgreementImmutable
+from intents.taxonomy_cache import forget_taxonomy
 from intents.terms import DEFAULT_AGREEMENT_CODE, STANDARD_ROSTER, clean_clauses
 
 
@@ -420,3 +421,9 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {'email' if self.email else 'site only'}"
+
+
+# The matcher's memory of the taxonomy (intents.taxonomy_cache) goes stale when it changes.
+for _model in (Category, Region):
+    models.signals.post_save.connect(forget_taxonomy, sender=_model, dispatch_uid=f"forget_taxonomy_{_model.__name__}")
+    models.signals.post_delete.connect(forget_taxonomy, sender=_model, dispatch_uid=f"forget_{_model.__name__}")

@@ -34,12 +34,12 @@ from django.utils import timezone
 from broker.core.keywords import keyword_stems, text_stems
 from intents.attributes import filters_admit
 from intents.models import Intent
-from intents.selectors import region_ancestor_lfts
+from intents.selectors import category_ancestor_ids, region_ancestor_lfts
 from reputation.selectors import Reputation, vendor_reputations
 from vendors import selectors as vendor_selectors
 from vendors.models import AudienceChoice, Subscription
 from vendors.relationships import blocked_vendor_ids
-from vendors.selectors import CANDIDATE_FIELDS
+from vendors.selectors import CANDIDATE_FIELDS, MATCH_FIELDS
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def intent_keys(intent: Intent) -> IntentKeys:
     region = intent.region
     ancestors = region_ancestor_lfts(region)
     return IntentKeys(
-        category_ids=tuple(intent.category.ancestor_ids),
+        category_ids=category_ancestor_ids(intent.category),
         stems=frozenset(text_stems(f"{intent.title}\n{intent.details}", intent.language)),
         region_ancestor_lfts=tuple(ancestors),
         region_lft=region.lft,
@@ -108,10 +108,13 @@ def candidate_rows(keys: IntentKeys) -> QuerySet[Subscription, tuple[Any, ...]]:
 def candidate_subscriptions(keys: IntentKeys) -> Iterator[dict[str, Any]]:
     """Active subscriptions of approved vendors listed under the intent's keys."""
     for row in candidate_rows(keys):
-        sub = dict(zip(CANDIDATE_FIELDS, row, strict=True))
-        sub["keywords"] = _json(sub["keywords"])
-        sub["attribute_filters"] = _json(sub["attribute_filters"])
-        yield sub
+        yield _candidate(dict(zip(CANDIDATE_FIELDS, row, strict=True)))
+
+
+def _candidate(sub: dict[str, Any]) -> dict[str, Any]:
+    sub["keywords"] = _json(sub["keywords"])
+    sub["attribute_filters"] = _json(sub["attribute_filters"])
+    return sub
 
 
 def _json(text: str | None) -> Any:
@@ -119,7 +122,14 @@ def _json(text: str | None) -> Any:
         return []
     if text == "{}":
         return {}
-    return json.loads(text) if text is not None else None
+    return _decoded(text) if text is not None else None
+
+
+@lru_cache(maxsize=65_536)
+def _decoded(text: str) -> Any:
+    """Keywords and filters as JSON text, decoded once per distinct text: the same subscriptions
+    are candidates request after request. The matcher only reads what this returns."""
+    return json.loads(text)
 
 
 @lru_cache(maxsize=65_536)
@@ -156,22 +166,27 @@ def match_intent(intent: Intent, *, now: datetime | None = None) -> list[Match]:
     """Every vendor the intent reaches, with the subscription that earned it, one per vendor:
     the broker's rules, then hers (``apply_audience``)."""
     keys = intent_keys(intent)
-    admitted = [
-        sub
-        for sub in candidate_subscriptions(keys)
-        if keywords_admit(sub, keys.stems)
-        and filters_admit(sub["attribute_filters"], intent.attributes)
-        and budget_admits(sub, intent)
-    ]
-    capped = [sub["id"] for sub in admitted if sub["daily_cap"] is not None]
-    used = vendor_selectors.deliveries_today(capped, since=start_of_day(now), excluding_intent=intent.pk)
-    blocked = blocked_vendor_ids(customer_id=intent.customer_id)
+    rows = vendor_selectors.match_candidates(
+        category_ids=keys.category_ids,
+        stems=keys.stems,
+        region_lft=keys.region_lft,
+        region_rgt=keys.region_rgt,
+        region_ancestor_lfts=keys.region_ancestor_lfts,
+        customer_id=intent.customer_id,
+        since=start_of_day(now),
+        excluding_intent=intent.pk,
+    )
     matches: dict[int, Match] = {}
     eligible: list[dict[str, Any]] = []  # every subscription that would earn its vendor the request
-    for sub in admitted:
-        if sub["vendor_id"] in blocked:
+    for row in rows:
+        sub = _candidate(dict(zip(MATCH_FIELDS, row, strict=True)))
+        if not (
+            keywords_admit(sub, keys.stems)
+            and filters_admit(sub["attribute_filters"], intent.attributes)
+            and budget_admits(sub, intent)
+        ):
             continue
-        if sub["daily_cap"] is not None and used.get(sub["id"], 0) >= sub["daily_cap"]:
+        if sub["daily_cap"] is not None and sub["used_today"] >= sub["daily_cap"]:
             continue
         eligible.append(sub)
         if sub["vendor_id"] not in matches:
@@ -179,6 +194,7 @@ def match_intent(intent: Intent, *, now: datetime | None = None) -> list[Match]:
     if not intent.has_audience_limits:
         return list(matches.values())
     choices = vendor_selectors.audience_choices(intent_id=intent.pk) if intent.audience_named else {}
+    blocked = blocked_vendor_ids(customer_id=intent.customer_id) if choices else set()
     return apply_audience(intent, keys, matches, eligible, choices=choices, blocked=blocked)
 
 

@@ -242,6 +242,9 @@ INTENTCAST = {
     "OUTBOX_HANDLERS": "broker.pipeline.handlers.HANDLERS",
     # Outbox events older than this and still unprocessed are dispatched again.
     "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=60)),
+    # How long a process may remember taxonomy look-ups (intents.taxonomy_cache) before reading
+    # them again: how long another worker may lag behind a taxonomy change.
+    "TAXONOMY_CACHE_SECONDS": env.float("TAXONOMY_CACHE_SECONDS", default=60.0),
     # Deliveries are written in batches of this size.
     "DELIVERY_BATCH_SIZE": env.int("DELIVERY_BATCH_SIZE", default=2000),
     # Webhook endpoints on loopback/private addresses are refused unless this is true.
