@@ -177,7 +177,8 @@ def match_intent(intent: Intent, *, now: datetime | None = None) -> list[Match]:
         excluding_intent=intent.pk,
     )
     matches: dict[int, Match] = {}
-    eligible: list[dict[str, Any]] = []  # every subscription that would earn its vendor the request
+    limited = intent.has_audience_limits
+    eligible: list[dict[str, Any]] = []  # every subscription that would earn its vendor the request, if she limits
     for row in rows:
         sub = _candidate(dict(zip(MATCH_FIELDS, row, strict=True)))
         if not (
@@ -188,10 +189,11 @@ def match_intent(intent: Intent, *, now: datetime | None = None) -> list[Match]:
             continue
         if sub["daily_cap"] is not None and sub["used_today"] >= sub["daily_cap"]:
             continue
-        eligible.append(sub)
+        if limited:
+            eligible.append(sub)
         if sub["vendor_id"] not in matches:
             matches[sub["vendor_id"]] = Match(vendor_id=sub["vendor_id"], subscription_id=sub["id"])
-    if not intent.has_audience_limits:
+    if not limited:
         return list(matches.values())
     choices = vendor_selectors.audience_choices(intent_id=intent.pk) if intent.audience_named else {}
     blocked = blocked_vendor_ids(customer_id=intent.customer_id) if choices else set()
