@@ -224,15 +224,50 @@ def match_candidates(
     On PostgreSQL a single prepared statement, run on the driver's own cursor with server-side
     parameters, so neither the ORM nor the planner is paid again for every request (about two
     thirds of a match at any size was that fixed cost); elsewhere the ORM reads it in three."""
-    stems = [*stems, ""]
     connection = connections[router.db_for_read(Subscription)]
     if connection.vendor != "postgresql":
         return _match_candidates_orm(
-            category_ids, stems, region_lft, region_rgt, region_ancestor_lfts, customer_id, since, excluding_intent
+            category_ids,
+            [*stems, ""],
+            region_lft,
+            region_rgt,
+            region_ancestor_lfts,
+            customer_id,
+            since,
+            excluding_intent,
         )
+    sql, params = match_candidates_statement(
+        category_ids=category_ids,
+        stems=stems,
+        region_lft=region_lft,
+        region_rgt=region_rgt,
+        region_ancestor_lfts=region_ancestor_lfts,
+        customer_id=customer_id,
+        since=since,
+        excluding_intent=excluding_intent,
+    )
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
+
+
+def match_candidates_statement(
+    *,
+    category_ids: Sequence[int],
+    stems: Iterable[str],
+    region_lft: int,
+    region_rgt: int,
+    region_ancestor_lfts: Sequence[int],
+    customer_id: int,
+    since: datetime,
+    excluding_intent: UUID,
+) -> tuple[str, dict[str, Any]]:
+    """``match_candidates``'s PostgreSQL statement and its parameters (bench/matching.py
+    --explain prints its plan)."""
     params = {
         "categories": list(category_ids),
-        "stems": stems,
+        "stems": [*stems, ""],
         "lft": region_lft,
         "rgt": region_rgt,
         "ancestors": list(region_ancestor_lfts),
@@ -241,10 +276,7 @@ def match_candidates(
         "since": since,
         "intent": excluding_intent,
     }
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_MATCH_SQL, params, prepare=True)
-        return cursor.fetchall()
+    return _MATCH_SQL, params
 
 
 def _match_candidates_orm(
