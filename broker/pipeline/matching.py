@@ -4,8 +4,11 @@ An inverted index (``vendors.models.SubscriptionKey``) lists every subscription 
 covers: (category, keyword stem, region). The intent is expanded into its keys (its category
 and the category's ancestors; its stems plus "" for subscriptions without keywords; its region
 with its ancestors and descendants) and the candidates come from one indexed query, so the
-cost grows with the number of candidates, not with the number of subscriptions. The rules the
-index cannot express (full keyword phrases, attribute filters, budget, daily cap, blocks) are
+cost grows with the number of candidates, not with the number of subscriptions. That query
+(``vendors.selectors.match_candidates``: one prepared statement on PostgreSQL) also drops the
+vendors blocked on either side and counts the capped subscriptions' deliveries today; the
+taxonomy look-ups behind the keys are remembered per process (``intents.taxonomy_cache``). The
+rules the index cannot express (full keyword phrases, attribute filters, budget, daily cap) are
 checked on the candidates. The same code runs on SQLite and PostgreSQL.
 
 Then her own controls (``apply_audience``; docs/matching.md, "Who hears her"): the vendors she
@@ -19,7 +22,7 @@ bulk, never per candidate.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
@@ -28,7 +31,6 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from broker.core.keywords import keyword_stems, text_stems
@@ -37,9 +39,9 @@ from intents.models import Intent
 from intents.selectors import category_ancestor_ids, region_ancestor_lfts
 from reputation.selectors import Reputation, vendor_reputations
 from vendors import selectors as vendor_selectors
-from vendors.models import AudienceChoice, Subscription
+from vendors.models import AudienceChoice
 from vendors.relationships import blocked_vendor_ids
-from vendors.selectors import CANDIDATE_FIELDS, MATCH_FIELDS
+from vendors.selectors import MATCH_FIELDS
 
 
 @dataclass(frozen=True)
@@ -92,23 +94,6 @@ def intent_keys(intent: Intent) -> IntentKeys:
         region_lft=region.lft,
         region_rgt=region.rgt,
     )
-
-
-def candidate_rows(keys: IntentKeys) -> QuerySet[Subscription, tuple[Any, ...]]:
-    """The index query for the intent's keys (``vendors.selectors.candidate_subscriptions``)."""
-    return vendor_selectors.candidate_subscriptions(
-        category_ids=keys.category_ids,
-        stems=keys.stems,
-        region_lft=keys.region_lft,
-        region_rgt=keys.region_rgt,
-        region_ancestor_lfts=keys.region_ancestor_lfts,
-    )
-
-
-def candidate_subscriptions(keys: IntentKeys) -> Iterator[dict[str, Any]]:
-    """Active subscriptions of approved vendors listed under the intent's keys."""
-    for row in candidate_rows(keys):
-        yield _candidate(dict(zip(CANDIDATE_FIELDS, row, strict=True)))
 
 
 def _candidate(sub: dict[str, Any]) -> dict[str, Any]:
