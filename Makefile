@@ -52,7 +52,7 @@ check: $(STAMP)
 
 # Benchmarks (PostgreSQL and Redis; database BENCH_DATABASE_URL, Redis BENCH_BROKER_URL, default
 # db 11): they print figures and ratios against references measured in the same run, and assert
-# nothing. About 25 minutes in all; quick options in README.md, "Performance".
+# nothing. About 30 minutes in all; quick options in README.md, "Performance".
 bench: $(STAMP)
 	$(PY) bench/matching.py
 	$(PY) bench/fanout.py
