@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from broker.core.errors import NotFound
 from intents.models import Agreement, Category, Intent, Notification, NotificationPreference, Region
+from intents.taxonomy_cache import remembered
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -80,9 +81,26 @@ def intent_ids_of(*, customer: User) -> list[str]:
     return [str(pk) for pk in Intent.objects.filter(customer=customer).values_list("pk", flat=True)]
 
 
+def category_ancestor_ids(category: Category) -> tuple[int, ...]:
+    """Ids of the category's ancestors and of the category, root first (``Category.ancestor_ids``),
+    remembered by the process
+    (``intents.taxonomy_cache``)."""
+    return remembered(("category", category.pk, category.path), lambda: tuple(category.ancestor_ids))
+
+
 def region_ancestor_lfts(region: Region) -> list[int]:
-    """The pre-order numbers of the regions that contain ``region``."""
-    return list(Region.objects.filter(lft__lt=region.lft, rgt__gt=region.rgt).values_list("lft", flat=True))
+    """The pre-order numbers of the regions that contain ``region``, remembered by the process
+    (``intents.taxonomy_cache``)."""
+    return list(
+        remembered(
+            ("region", region.pk, region.lft, region.rgt),
+            lambda: tuple(
+                Region.objects.filter(lft__lt=region.lft, rgt__gt=region.rgt)
+                .order_by("lft")
+                .values_list("lft", flat=True)
+            ),
+        )
+    )
 
 
 def recent_intents(*, categories: Iterable[Category], regions: Iterable[Region], since: datetime) -> QuerySet[Intent]:

@@ -178,10 +178,13 @@ class SubscriptionKey(models.Model):
 class Delivery(models.Model):
     """An intent in one vendor's inbox. Unique per intent and vendor: a re-run adds nothing."""
 
-    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="deliveries")
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="deliveries")
+    # No single-column indexes: each column leads a composite index below (intent: the unique
+    # pair; vendor: the inbox; subscription: the daily cap), and a fan-out writes every index of
+    # every delivery (100,000 at a time).
+    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     subscription = models.ForeignKey(
-        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries", db_index=False
     )
 
     class PassReason(models.TextChoices):
@@ -237,7 +240,9 @@ class Pseudonym(models.Model):
     other vendor, and not derived from anything about the customer."""
 
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pseudonyms")
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="pseudonyms")
+    # The unique pair (vendor, customer) below serves look-ups by vendor; a fan-out writes one
+    # pseudonym per vendor, so every index counts.
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="pseudonyms", db_index=False)
     handle = models.CharField(max_length=32, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
