@@ -27,14 +27,15 @@ class Vendor(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="vendors", through="VendorMembership"
     )
     # What a business says of itself when it signs up; the description is shown to customers.
-    website = models.URLField(max_length=300, blank=True)
-    description = models.TextField(max_length=1000, blank=True)
+    # db_default: rows written outside the ORM (bench/data.py's COPY, SQL fixtures) stay valid.
+    website = models.URLField(max_length=300, blank=True, db_default="")
+    description = models.TextField(max_length=1000, blank=True, db_default="")
     categories = models.ManyToManyField("intents.Category", blank=True, related_name="+")
     regions = models.ManyToManyField("intents.Region", blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(max_length=2000, blank=True)
+    rejection_reason = models.TextField(max_length=2000, blank=True, db_default="")
 
     class Meta:
         ordering = ["name"]
@@ -144,7 +145,7 @@ class Subscription(models.Model):
     active = models.BooleanField(default=True)
     # Paused because its vendor was suspended (``vendors.services.suspend_vendor``): reinstating
     # the vendor resumes exactly these, not the ones the vendor had paused itself.
-    paused_by_moderation = models.BooleanField(default=False)
+    paused_by_moderation = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
