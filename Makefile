@@ -50,10 +50,13 @@ check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=broker.settings.production DJANGO_SECRET_KEY=check-only-$$(head -c 32 /dev/urandom | base64) \
 	  DJANGO_ALLOWED_HOSTS=intentcast.example $(PY) manage.py check --deploy --fail-level WARNING
 
-# Benchmarks (PostgreSQL and Redis; database BENCH_DATABASE_URL, Redis db 11): they print
-# figures and ratios against references measured in the same run, and assert nothing.
+# Benchmarks (PostgreSQL and Redis; database BENCH_DATABASE_URL, Redis BENCH_BROKER_URL, default
+# db 11): they print figures and ratios against references measured in the same run, and assert
+# nothing. About 30 minutes in all; quick options in README.md, "Performance".
 bench: $(STAMP)
 	$(PY) bench/matching.py
 	$(PY) bench/fanout.py
+	$(PY) bench/fanout.py --vendors 100000 --no-naive --runs 2
+	$(PY) bench/load.py
 	$(PY) bench/webhooks.py
 	$(PY) bench/api.py

@@ -84,6 +84,17 @@ def flush_broker() -> None:
     redis.Redis.from_url(broker_url()).flushdb()
 
 
+def peak_rss_mb(pid: int) -> float:
+    """A process's peak resident memory (Linux ``VmHWM``), in MiB; NaN where /proc has none."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def percentile(samples: list[float], q: float) -> float:
     """The q-th percentile (0..100), linear between closest ranks."""
     ordered = sorted(samples)
@@ -105,13 +116,23 @@ class Worker:
     """One real Celery worker (solo pool: one task at a time) on the bench broker, consuming
     the project's queues plus whatever bench task modules are named in ``include``."""
 
-    def __init__(self, include: tuple[str, ...] = ("bench.naive_tasks",), log_path: Path | None = None):
+    def __init__(
+        self,
+        include: tuple[str, ...] = ("bench.naive_tasks",),
+        log_path: Path | None = None,
+        *,
+        name: str = "bench",
+        flush: bool = True,
+    ):
         self.include = include
+        self.name = name
+        self.flush = flush
         self.log_path = log_path or ROOT / "var" / "bench-worker.log"
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Worker:
-        flush_broker()
+        if self.flush:  # the first of several workers empties the broker; the others join it
+            flush_broker()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT)}
         celery = Path(sys.executable).parent / "celery"
@@ -131,7 +152,7 @@ class Worker:
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"bench-{os.getpid()}@%h",
+            f"{self.name}-{os.getpid()}@%h",
         ]
         for module in self.include:
             command += ["-I", module]
@@ -155,6 +176,10 @@ class Worker:
             if time.monotonic() > deadline:
                 raise SystemExit(f"The Celery worker did not start in {timeout:.0f} s; see {self.log_path}")
             time.sleep(0.05)
+
+    def peak_rss_mb(self) -> float:
+        """The worker process's peak resident memory so far (Linux ``VmHWM``), in MiB."""
+        return peak_rss_mb(self.process.pid)
 
     def __exit__(self, *exc) -> None:
         if self.process is not None and self.process.poll() is None:

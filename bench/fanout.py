@@ -5,8 +5,11 @@ naive design (one Celery task per matched vendor, each writing its Delivery with
 
     python bench/fanout.py                    # 10,000 vendors
     python bench/fanout.py --vendors 2000     # quicker
+    python bench/fanout.py --vendors 100000 --no-naive   # the 100,000-vendor size (target 5 s)
 
-The clock runs from the call that publishes (or enqueues) until the last of the deliveries is
+The worker's peak resident memory is printed after the runs (a fan-out streams its work in
+chunks, so it grows with the chunk, not with the audience). The clock runs from the call that
+publishes (or enqueues) until the last of the deliveries is
 visible to a reader outside the worker, i.e. in every vendor's inbox. Prints figures; asserts
 none of them.
 """
@@ -81,6 +84,11 @@ def plant_audience(tax, count: int, rng: random.Random) -> None:
         rows = subscription_key_rows(keywords, "en", chosen_categories, [r.lft for r in chosen_regions])
         batch.append((subscription, rows))
     data.copy_subscriptions(batch)
+
+
+def target_s(vendors: int) -> float:
+    """The issue's targets: 10,000 inboxes within 1 s, 100,000 within 5 s."""
+    return 1.0 if vendors <= 10_000 else 5.0
 
 
 def wait_for(intent_id, expected: int, started: float, timeout: float) -> float:
@@ -167,7 +175,7 @@ def main() -> None:
         return publish_intent(customer=who, category=category, region=london, **request)
 
     results = []
-    with Worker():
+    with Worker() as worker:
         warm = publish(customer("warm-up"), sofas, WARM_UP_REQUEST)
         wait_for(warm.pk, len(warm_vendors), time.perf_counter(), args.timeout)
         naive_warm = Intent.objects.create(
@@ -180,6 +188,7 @@ def main() -> None:
         naive_fanout.delay(str(naive_warm.pk))
         wait_for(naive_warm.pk, len(warm_vendors), time.perf_counter(), args.timeout)
 
+        warm_rss = worker.peak_rss_mb()
         # The real pipeline, a fresh customer each run (so pseudonyms are made each time too).
         for run in range(args.runs):
             who = customer(f"customer-{run}")
@@ -201,26 +210,37 @@ def main() -> None:
                   f" after {events_elapsed * 1000:.0f} ms,"
                   f" {results[-1]['pseudonyms']:,} pseudonyms", flush=True)  # fmt: skip
 
-        if args.no_naive:
-            return
-        # The naive design: match, then one task per vendor.
-        who = customer("naive")
-        intent = Intent.objects.create(
-            customer=who,
-            category=hatchbacks,
-            region=london,
-            expires_at=timezone.now() + timedelta(days=7),
-            **REQUEST,
-        )
-        t0 = time.perf_counter()
-        naive_fanout.delay(str(intent.pk))
-        naive_seconds = wait_for(intent.pk, args.vendors, t0, args.timeout)
-        naive_count = Delivery.objects.filter(intent=intent).count()
-        print(
-            f"  naive run: {naive_seconds:.1f} s to {naive_count:,} deliveries ({naive_count / naive_seconds:,.0f}/s)"
-        )
+        rss = worker.peak_rss_mb()  # after the pipeline's runs, before the naive design's
+        if not args.no_naive:
+            # The naive design: match, then one task per vendor.
+            who = customer("naive")
+            intent = Intent.objects.create(
+                customer=who,
+                category=hatchbacks,
+                region=london,
+                expires_at=timezone.now() + timedelta(days=7),
+                **REQUEST,
+            )
+            t0 = time.perf_counter()
+            naive_fanout.delay(str(intent.pk))
+            naive_seconds = wait_for(intent.pk, args.vendors, t0, args.timeout)
+            naive_count = Delivery.objects.filter(intent=intent).count()
+            print(
+                f"  naive run: {naive_seconds:.1f} s to {naive_count:,} deliveries"
+                f" ({naive_count / naive_seconds:,.0f}/s)"
+            )
 
     times = [r["seconds"] for r in results]
+    if args.no_naive:
+        header("Results")
+        print(f"bulk pipeline: all {args.vendors:,} inboxes within {max(times) * 1000:.0f} ms at worst, p50"
+              f" {percentile(times, 50) * 1000:.0f} ms ({args.vendors / percentile(times, 50):,.0f} deliveries/s;"
+              f" target {target_s(args.vendors):.0f} s); the worker's peak RSS {rss:.0f} MiB"
+              f" ({warm_rss:.0f} MiB after its warm-up)")  # fmt: skip
+        events = [r["events_seconds"] for r in results]
+        print(f"intent.matched events (and webhooks), the follow-up step: all within {max(events) * 1000:.0f} ms")
+        print(f"total run {time.perf_counter() - started:.0f} s")
+        return
     best_rate = args.vendors / percentile(times, 50)
     naive_rate = naive_count / naive_seconds
     header("Results")
@@ -230,7 +250,9 @@ def main() -> None:
     print(f"{'bulk pipeline (slowest run)':<44} {max(times) * 1000:>12.0f} ms {args.vendors / max(times):>13,.0f}")
     print(f"{'naive: one Celery task per vendor':<44} {naive_seconds * 1000:>12.0f} ms {naive_rate:>13,.0f}")
     print(f"\nspeed-up: {best_rate / naive_rate:.0f}x (target >= 10x);"
-          f" all {args.vendors:,} inboxes within {max(times) * 1000:.0f} ms at worst (target < 1000 ms)")  # fmt: skip
+          f" all {args.vendors:,} inboxes within {max(times) * 1000:.0f} ms at worst"
+          f" (target {target_s(args.vendors) * 1000:.0f} ms); the worker's peak RSS {rss:.0f} MiB"
+          f" ({warm_rss:.0f} MiB after its warm-up)")  # fmt: skip
     events = [r["events_seconds"] for r in results]
     print(f"the vendors' intent.matched events (and webhooks), a follow-up step: all written within"
           f" {max(events) * 1000:.0f} ms at worst (p50 {percentile(events, 50) * 1000:.0f} ms)")  # fmt: skip

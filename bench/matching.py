@@ -53,13 +53,26 @@ def brute_force_requests(size: int, total: int) -> int:
 
 
 def explain(intent) -> None:
+    """EXPLAIN ANALYZE of the matcher's one statement (``vendors.selectors.match_candidates``)."""
+    import psycopg
     from django.db import connection
 
-    from broker.pipeline.matching import candidate_rows, intent_keys
+    from broker.pipeline.matching import intent_keys, start_of_day
+    from vendors.selectors import match_candidates_statement
 
-    queryset = candidate_rows(intent_keys(intent))
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
+    keys = intent_keys(intent)
+    sql, params = match_candidates_statement(
+        category_ids=keys.category_ids,
+        stems=keys.stems,
+        region_lft=keys.region_lft,
+        region_rgt=keys.region_rgt,
+        region_ancestor_lfts=keys.region_ancestor_lfts,
+        customer_id=intent.customer_id,
+        since=start_of_day(),
+        excluding_intent=intent.pk,
+    )
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         print("\n".join("    " + row[0] for row in cursor.fetchall()))
 

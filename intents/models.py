@@ -16,6 +16,7 @@ from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
 from broker.core.errors import AgreementImmutable
+from intents.taxonomy_cache import forget_taxonomy
 from intents.terms import DEFAULT_AGREEMENT_CODE, STANDARD_ROSTER, clean_clauses
 
 
@@ -462,3 +463,9 @@ class ReviewRule(models.Model):
         if self.kind == self.Kind.BUDGET_ABOVE:
             return f"Budget above {self.amount} {self.currency}"
         return f"{self.get_kind_display().split(' (')[0]}: {self.text}"
+
+
+# The matcher's memory of the taxonomy (intents.taxonomy_cache) goes stale when it changes.
+for _model in (Category, Region):
+    models.signals.post_save.connect(forget_taxonomy, sender=_model, dispatch_uid=f"forget_taxonomy_{_model.__name__}")
+    models.signals.post_delete.connect(forget_taxonomy, sender=_model, dispatch_uid=f"forget_{_model.__name__}")

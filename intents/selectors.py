@@ -10,7 +10,8 @@ from uuid import UUID
 from django.db.models import Count, Q, QuerySet
 
 from broker.core.errors import NotFound
-from intents.models import Agreement, Intent, Notification, NotificationPreference, Region
+from intents.models import Agreement, Category, Intent, Notification, NotificationPreference, Region
+from intents.taxonomy_cache import remembered
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -85,9 +86,45 @@ def intent_ids_of(*, customer: User) -> list[str]:
     return [str(pk) for pk in Intent.objects.filter(customer=customer).values_list("pk", flat=True)]
 
 
+def category_ancestor_ids(category: Category) -> tuple[int, ...]:
+    """Ids of the category's ancestors and of the category, root first (``Category.ancestor_ids``),
+    remembered by the process
+    (``intents.taxonomy_cache``)."""
+    return remembered(("category", category.pk, category.path), lambda: tuple(category.ancestor_ids))
+
+
 def region_ancestor_lfts(region: Region) -> list[int]:
-    """The pre-order numbers of the regions that contain ``region``."""
-    return list(Region.objects.filter(lft__lt=region.lft, rgt__gt=region.rgt).values_list("lft", flat=True))
+    """The pre-order numbers of the regions that contain ``region``, remembered by the process
+    (``intents.taxonomy_cache``)."""
+    return list(
+        remembered(
+            ("region", region.pk, region.lft, region.rgt),
+            lambda: tuple(
+                Region.objects.filter(lft__lt=region.lft, rgt__gt=region.rgt)
+                .order_by("lft")
+                .values_list("lft", flat=True)
+            ),
+        )
+    )
+
+
+def recent_intents(*, categories: Iterable[Category], regions: Iterable[Region], since: datetime) -> QuerySet[Intent]:
+    """Requests posted since ``since`` in one of ``categories`` (or below one) and in a region
+    that overlaps one of ``regions`` (inside it, or containing it), newest first: what a
+    subscription to them would have been offered (the subscription preview)."""
+    in_category = Q()
+    for category in categories:
+        in_category |= Q(category__path__startswith=category.path)
+    in_region = Q()
+    for region in regions:
+        in_region |= Q(region__lft__gte=region.lft, region__lft__lte=region.rgt)
+        in_region |= Q(region__lft__lte=region.lft, region__rgt__gte=region.rgt)
+    return (
+        Intent.objects.filter(in_category, in_region, created_at__gte=since)
+        .exclude(status=Intent.Status.REMOVED)
+        .only("title", "details", "language", "attributes", "budget_max", "currency")
+        .order_by("-created_at")
+    )
 
 
 def customer_notifications(*, customer: User) -> QuerySet[Notification]:

@@ -23,6 +23,7 @@ import pycountry
 from django.db import transaction
 
 from intents.models import Category, Region
+from intents.taxonomy_cache import forget_taxonomy
 
 
 def category_schema(category: Category) -> list[dict]:
@@ -97,6 +98,7 @@ def renumber_regions() -> int:
             region.lft, region.rgt = numbers[region.pk]
             changed.append(region)
     Region.objects.bulk_update(changed, ["lft", "rgt"], batch_size=1000)
+    forget_taxonomy()
     return len(changed)
 
 

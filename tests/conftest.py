@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from intents.models import Region
 from intents.services import publish_intent
+from intents.taxonomy_cache import forget_taxonomy
 from tests.factories import CategoryFactory, UserFactory, VendorFactory, region
 from vendors.services import issue_api_key, save_subscription
 
@@ -71,6 +72,15 @@ def pytest_configure(config):
         )
     if missing:
         raise pytest.UsageError("\n".join(missing))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_taxonomy_memory():
+    """Each test's taxonomy is rolled back at its end, unseen by the process's memory of it, and
+    on SQLite the next test may reuse the same ids."""
+    forget_taxonomy()
+    yield
+    forget_taxonomy()
 
 
 @pytest.fixture

@@ -27,14 +27,15 @@ class Vendor(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="vendors", through="VendorMembership"
     )
     # What a business says of itself when it signs up; the description is shown to customers.
-    website = models.URLField(max_length=300, blank=True)
-    description = models.TextField(max_length=1000, blank=True)
+    # db_default: rows written outside the ORM (bench/data.py's COPY, SQL fixtures) stay valid.
+    website = models.URLField(max_length=300, blank=True, db_default="")
+    description = models.TextField(max_length=1000, blank=True, db_default="")
     categories = models.ManyToManyField("intents.Category", blank=True, related_name="+")
     regions = models.ManyToManyField("intents.Region", blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(max_length=2000, blank=True)
+    rejection_reason = models.TextField(max_length=2000, blank=True, db_default="")
 
     class Meta:
         ordering = ["name"]
@@ -144,7 +145,7 @@ class Subscription(models.Model):
     active = models.BooleanField(default=True)
     # Paused because its vendor was suspended (``vendors.services.suspend_vendor``): reinstating
     # the vendor resumes exactly these, not the ones the vendor had paused itself.
-    paused_by_moderation = models.BooleanField(default=False)
+    paused_by_moderation = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -178,10 +179,13 @@ class SubscriptionKey(models.Model):
 class Delivery(models.Model):
     """An intent in one vendor's inbox. Unique per intent and vendor: a re-run adds nothing."""
 
-    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="deliveries")
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="deliveries")
+    # No single-column indexes: each column leads a composite index below (intent: the unique
+    # pair; vendor: the inbox; subscription: the daily cap), and a fan-out writes every index of
+    # every delivery (100,000 at a time).
+    intent = models.ForeignKey("intents.Intent", on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     subscription = models.ForeignKey(
-        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries", db_index=False
     )
 
     class PassReason(models.TextChoices):
@@ -237,7 +241,9 @@ class Pseudonym(models.Model):
     other vendor, and not derived from anything about the customer."""
 
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pseudonyms")
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="pseudonyms")
+    # The unique pair (vendor, customer) below serves look-ups by vendor; a fan-out writes one
+    # pseudonym per vendor, so every index counts.
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="pseudonyms", db_index=False)
     handle = models.CharField(max_length=32, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

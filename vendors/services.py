@@ -240,7 +240,7 @@ def authenticate_key(raw_key: str) -> ApiKey | None:
 # Subscriptions ---------------------------------------------------------------------------
 
 
-def _clean_subscription(data: dict[str, Any]) -> dict[str, Any]:
+def clean_subscription(data: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, Any] = {}
     cleaned = dict(data)
     categories = list(data.get("categories") or [])
@@ -300,7 +300,7 @@ def save_subscription(*, vendor: Vendor, subscription: Subscription | None = Non
         data = {**current, **data}
     else:
         data.setdefault("attribute_filters", {})
-    cleaned = _clean_subscription(data)
+    cleaned = clean_subscription(data)
     categories = cleaned.pop("categories")
     regions = cleaned.pop("regions")
     subscription = subscription or Subscription(vendor=vendor)

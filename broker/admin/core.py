@@ -3,8 +3,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 
+from broker.core.errors import Conflict
 from broker.core.outbox import dispatch_event
 from broker.models import AuditLog, OutboxEvent
 
@@ -32,6 +34,36 @@ def ask_reason(model_admin, request, *, title, intro, items, action, button, for
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         },
     )
+
+
+def act_with_reason(model_admin, request, queryset, *, act, describe, title, intro, action, button, done):
+    """A moderation bulk action: ask for the reason first (``ask_reason``), then ``act(obj,
+    reason)`` on each selected object through its service. A refusal (``Conflict``,
+    ``ValidationError``) is reported for that object and the others go on; ``done(n)`` says how
+    many were acted on."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if not form.is_valid():
+        return ask_reason(
+            model_admin,
+            request,
+            title=title,
+            intro=intro,
+            items=[describe(obj) for obj in queryset],
+            action=action,
+            button=button,
+            form=form,
+            ids=[obj.pk for obj in queryset],
+        )
+    acted = 0
+    for obj in queryset:
+        try:
+            act(obj, form.cleaned_data["reason"])
+            acted += 1
+        except (Conflict, ValidationError) as error:
+            model_admin.message_user(request, f"{obj}: {getattr(error, 'message', error)}", messages.ERROR)
+    if acted:
+        model_admin.message_user(request, done(acted), messages.SUCCESS)
+    return None
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -5,13 +5,12 @@ with a reason), and the review rules that hold a new request before it is cast."
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest
 
-from broker.admin.core import ReasonForm, ask_reason
-from broker.core.errors import Conflict
+from broker.admin.core import act_with_reason
 from intents.attributes import validate_schema
 from intents.models import Agreement, Category, Intent, Region, ReviewRule
 from intents.review import clean_rule
@@ -153,28 +152,17 @@ class IntentAdmin(admin.ModelAdmin):
         return False  # removed through the action below, which tells vendors and her, never deleted
 
     def _act(self, request, queryset, *, action: str, service, verb: str, title: str, intro: str, button: str):
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done = 0
-            for intent in queryset:
-                try:
-                    service(moderator=request.user, intent=intent, reason=form.cleaned_data["reason"])
-                    done += 1
-                except (Conflict, ValidationError) as error:
-                    self.message_user(request, f"{intent}: {getattr(error, 'message', error)}", messages.ERROR)
-            if done:
-                self.message_user(request, f"{verb} {done} request(s).", messages.SUCCESS)
-            return None
-        return ask_reason(
+        return act_with_reason(
             self,
             request,
+            queryset,
+            act=lambda intent, reason: service(moderator=request.user, intent=intent, reason=reason),
+            describe=lambda intent: f"{intent.title} ({intent.get_status_display()})",
             title=title,
             intro=intro,
-            items=[f"{intent.title} ({intent.get_status_display()})" for intent in queryset],
             action=action,
             button=button,
-            form=form,
-            ids=[intent.pk for intent in queryset],
+            done=lambda n: f"{verb} {n} request(s).",
         )
 
     @admin.action(description="Remove selected requests (asks for a reason)")

@@ -3,12 +3,10 @@ reason's expected response time. Each step (review, escalate, resolve, dismiss) 
 ``moderation.services``, which asks for the reason (told to both parties when it closes the
 report) and audits it."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.utils import timezone
 
-from broker.admin.core import ReasonForm, ask_reason
-from broker.core.errors import Conflict
+from broker.admin.core import act_with_reason
 from moderation.models import Report
 from moderation.services import LIVE, dismiss_report, escalate_report, resolve_report, review_report
 
@@ -77,28 +75,17 @@ class ReportAdmin(admin.ModelAdmin):
 
     def _step(self, request, queryset, step: str):
         service, button, intro = STEPS[step]
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done = 0
-            for report in queryset:
-                try:
-                    service(moderator=request.user, report=report, reason=form.cleaned_data["reason"])
-                    done += 1
-                except (Conflict, ValidationError) as error:
-                    self.message_user(request, f"{report}: {getattr(error, 'message', error)}", messages.ERROR)
-            if done:
-                self.message_user(request, f"{button}: {done} report(s).", messages.SUCCESS)
-            return None
-        return ask_reason(
+        return act_with_reason(
             self,
             request,
+            queryset,
+            act=lambda report, reason: service(moderator=request.user, report=report, reason=reason),
+            describe=lambda report: f"{report} about {report.vendor}: {report.text[:120]}",
             title=f"{button} reports",
             intro=intro,
-            items=[f"{report} about {report.vendor}: {report.text[:120]}" for report in queryset],
             action=step,
             button=button,
-            form=form,
-            ids=[report.pk for report in queryset],
+            done=lambda n: f"{button}: {n} report(s).",
         )
 
     @admin.action(description="Take up selected reports for review (asks for a reason)")

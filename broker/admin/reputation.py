@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from broker.admin.core import ReadOnlyAdmin, ReasonForm, ask_reason
+from broker.admin.core import ReadOnlyAdmin, ReasonForm, act_with_reason, ask_reason
 from broker.core.errors import Conflict
 from reputation.models import AccountLink, CustomerScore, MarketPrior, Rating, RingFlag, VendorScore
 from reputation.selectors import customer_behaviour, vendor_behaviour
@@ -37,24 +37,19 @@ class RatingAdmin(admin.ModelAdmin):
         return False  # ratings come only from real deals
 
     def _set_hidden(self, request, queryset, hidden: bool):
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            for rating in queryset:
-                set_hidden(rating=rating, hidden=hidden, moderator=request.user, reason=form.cleaned_data["reason"])
-            self.message_user(request, f"{'Hidden' if hidden else 'Shown'}: {queryset.count()}.", messages.SUCCESS)
-            return None
-        return ask_reason(
+        return act_with_reason(
             self,
             request,
+            queryset,
+            act=lambda rating, reason: set_hidden(rating=rating, hidden=hidden, moderator=request.user, reason=reason),
+            describe=lambda rating: f"{rating.get_by_display()}: {rating.score} / 5 {rating.comment[:80]}",
             title="Hide ratings" if hidden else "Show ratings again",
             intro="These ratings will stop counting towards reputation:"
             if hidden
             else "These ratings will count towards reputation again:",
-            items=[f"{rating.get_by_display()}: {rating.score} / 5 {rating.comment[:80]}" for rating in queryset],
             action="hide" if hidden else "show",
             button="Hide the ratings" if hidden else "Show the ratings",
-            form=form,
-            ids=[rating.pk for rating in queryset],
+            done=lambda n: f"{'Hidden' if hidden else 'Shown'}: {n}.",
         )
 
     @admin.action(description="Hide selected ratings (abusive; asks for a reason)")

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from broker.admin.core import ReadOnlyAdmin, ReadOnlyInline, ReasonForm, ask_reason
+from broker.admin.core import ReadOnlyAdmin, ReadOnlyInline, act_with_reason, ask_reason
 from broker.core.errors import Conflict
 from moderation.services import reinstate_vendor, suspend_vendor
 from reputation.services import refresh_vendor_and_counterparties
@@ -146,35 +146,21 @@ class VendorAdmin(admin.ModelAdmin):
 
     def _moderate(self, request, queryset, *, suspend: bool):
         """Suspend or reinstate through ``moderation.services`` (audited), after asking why."""
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            service = suspend_vendor if suspend else reinstate_vendor
-            done = 0
-            for vendor in queryset:
-                try:
-                    service(moderator=request.user, vendor=vendor, reason=form.cleaned_data["reason"])
-                    done += 1
-                except (Conflict, ValidationError) as error:
-                    self.message_user(request, f"{vendor}: {getattr(error, 'message', error)}", messages.ERROR)
-            if done:
-                verb = "Suspended" if suspend else "Reinstated"
-                self.message_user(
-                    request, f"{verb} {done} vendor(s).", messages.WARNING if suspend else messages.SUCCESS
-                )
-            return None
-        return ask_reason(
+        service = suspend_vendor if suspend else reinstate_vendor
+        return act_with_reason(
             self,
             request,
+            queryset,
+            act=lambda vendor, reason: service(moderator=request.user, vendor=vendor, reason=reason),
+            describe=lambda vendor: f"{vendor.name} ({vendor.get_status_display()})",
             title="Suspend vendors" if suspend else "Reinstate vendors",
             intro="These vendors will lose API access, their subscriptions will be paused, their active offers "
             "withdrawn by moderation (each customer told) and their ratings will stop counting:"
             if suspend
             else "These vendors will be approved again; the subscriptions their suspension paused resume:",
-            items=[f"{vendor.name} ({vendor.get_status_display()})" for vendor in queryset],
             action="suspend" if suspend else "reinstate",
             button="Suspend" if suspend else "Reinstate",
-            form=form,
-            ids=[vendor.pk for vendor in queryset],
+            done=lambda n: f"{'Suspended' if suspend else 'Reinstated'} {n} vendor(s).",
         )
 
     @admin.action(description="Suspend selected vendors (asks for a reason)")

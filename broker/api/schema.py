@@ -119,7 +119,7 @@ def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public:
     sentence, else from its operationId), null where 3.1 wants it, and the rules the services
     enforce: a query parameter is not blank, a time sent has the form of one, and a subscription
     has at least one category and one region, keywords with a word in them, and a currency with
-    its minimum budget (``vendors.services._clean_subscription``)."""
+    its minimum budget (``vendors.services.clean_subscription``)."""
     operations = [
         operation
         for operations in result.get("paths", {}).values()

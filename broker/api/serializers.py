@@ -1,6 +1,7 @@
 """Input serializers parse; output serializers document the payloads of ``vendors.payloads`` and
 ``broker.pipeline.vendor_view``."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -258,6 +259,10 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     keywords = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
     attribute_filters = serializers.DictField(required=False)
     min_budget = AmountField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
+    # Whitespace is trimmed, so a blank code is refused: the pattern says so in the schema too.
+    language = serializers.CharField(
+        max_length=8, required=False, validators=[RegexValidator(r"\S", "Give a language code, such as en.")]
+    )
 
     class Meta:
         model = Subscription

@@ -39,8 +39,13 @@ def filter_by_ids(queryset: QuerySet[_M], field: str, ids: Iterable[object]) -> 
     connection = connections[queryset.db]
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
-        column = f"{quote(queryset.model._meta.db_table)}.{quote(_column(_column_field(queryset.model, field)))}"
-        in_ids = RawSQL(f"{column} = ANY(%s)", (ids,), output_field=models.BooleanField())  # noqa: S611 (ids are a parameter)
+        target = _column_field(queryset.model, field)
+        column = f"{quote(queryset.model._meta.db_table)}.{quote(_column(target))}"
+        # Cast to the column's type: an array of another type (psycopg sends small ints as
+        # smallint[]) is compared element by element, which grows with rows x ids (4 s for
+        # 100,000 x 10,000); of the same type PostgreSQL hashes it.
+        db_type = _target(target).db_type(connection)
+        in_ids = RawSQL(f"{column} = ANY(%s::{db_type}[])", (ids,), output_field=models.BooleanField())  # noqa: S611 (ids are a parameter)
         return [queryset.filter(in_ids)]
     return [queryset.filter(**{f"{field}__in": chunk}) for chunk in _chunks(ids)]
 

@@ -1,13 +1,19 @@
 """Fan-out: a published intent becomes one delivery per matched vendor, written in bulk, then one
-``intent.matched`` event per vendor with that vendor's own view of it."""
+``intent.matched`` event per vendor with that vendor's own view of it.
+
+Both steps work through the audience in chunks of ``INTENTCAST["FANOUT_CHUNK_SIZE"]`` vendors
+(pseudonyms and deliveries; views, events and webhooks), so a worker's memory grows with the
+chunk and not with the audience: 100,000 vendors cost ten chunks, not one 100,000-row build."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
+
+from django.conf import settings
 
 from broker.core.outbox import record_event
 from broker.pipeline.matching import match_intent
@@ -23,6 +29,7 @@ from vendors.services import deliver, restore_deliveries, withdraw_deliveries
 log = logging.getLogger(__name__)
 
 INTENT_DELIVERED = "intent.delivered"
+_T = TypeVar("_T")
 
 
 def deliver_intent(intent_id: UUID | str) -> int:
@@ -40,7 +47,8 @@ def deliver_intent(intent_id: UUID | str) -> int:
     matches = match_intent(intent)
     if not matches:
         return 0
-    deliver(intent=intent, matches=[(match.vendor_id, match.subscription_id) for match in matches])
+    for chunk in chunks(matches):
+        deliver(intent=intent, matches=[(match.vendor_id, match.subscription_id) for match in chunk])
     record_event(INTENT_DELIVERED, {"intent_id": str(intent.pk)})
     log.info("intent %s delivered to %d vendors", intent.pk, len(matches))
     return len(matches)
@@ -79,11 +87,19 @@ def _tell_vendors(intent_id: UUID | str, kind: str) -> int:
 def _tell(
     intent: Intent, vendor_ids: Sequence[int], kind: str, *, subject: str, extra: dict[str, Any] | None = None
 ) -> int:
-    if not vendor_ids:
-        return 0
-    views = intent_json_by_vendor(intent=intent, vendor_ids=vendor_ids, extra=extra)
-    record_vendor_events_json(kind=kind, subject=subject, data_json_by_vendor=views)
-    return len(views)
+    told = 0
+    for chunk in chunks(vendor_ids):
+        views = intent_json_by_vendor(intent=intent, vendor_ids=chunk, extra=extra)
+        record_vendor_events_json(kind=kind, subject=subject, data_json_by_vendor=views)
+        told += len(views)
+    return told
+
+
+def chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of ``INTENTCAST["FANOUT_CHUNK_SIZE"]``."""
+    size = settings.INTENTCAST["FANOUT_CHUNK_SIZE"]
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,11 @@ An inverted index (``vendors.models.SubscriptionKey``) lists every subscription 
 covers: (category, keyword stem, region). The intent is expanded into its keys (its category
 and the category's ancestors; its stems plus "" for subscriptions without keywords; its region
 with its ancestors and descendants) and the candidates come from one indexed query, so the
-cost grows with the number of candidates, not with the number of subscriptions. The rules the
-index cannot express (full keyword phrases, attribute filters, budget, daily cap, blocks) are
+cost grows with the number of candidates, not with the number of subscriptions. That query
+(``vendors.selectors.match_candidates``: one prepared statement on PostgreSQL) also drops the
+vendors blocked on either side and counts the capped subscriptions' deliveries today; the
+taxonomy look-ups behind the keys are remembered per process (``intents.taxonomy_cache``). The
+rules the index cannot express (full keyword phrases, attribute filters, budget, daily cap) are
 checked on the candidates. The same code runs on SQLite and PostgreSQL.
 
 Then her own controls (``apply_audience``; docs/matching.md, "Who hears her"): the vendors she
@@ -19,27 +22,26 @@ bulk, never per candidate.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from broker.core.keywords import keyword_stems, text_stems
 from intents.attributes import filters_admit
-from intents.models import Intent
-from intents.selectors import region_ancestor_lfts
+from intents.models import Category, Intent, Region
+from intents.selectors import category_ancestor_ids, recent_intents, region_ancestor_lfts
 from reputation.selectors import Reputation, vendor_reputations
 from vendors import selectors as vendor_selectors
-from vendors.models import AudienceChoice, Subscription
+from vendors.models import AudienceChoice
 from vendors.relationships import blocked_vendor_ids
-from vendors.selectors import CANDIDATE_FIELDS
+from vendors.selectors import MATCH_FIELDS
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def intent_keys(intent: Intent) -> IntentKeys:
     region = intent.region
     ancestors = region_ancestor_lfts(region)
     return IntentKeys(
-        category_ids=tuple(intent.category.ancestor_ids),
+        category_ids=category_ancestor_ids(intent.category),
         stems=frozenset(text_stems(f"{intent.title}\n{intent.details}", intent.language)),
         region_ancestor_lfts=tuple(ancestors),
         region_lft=region.lft,
@@ -94,24 +96,10 @@ def intent_keys(intent: Intent) -> IntentKeys:
     )
 
 
-def candidate_rows(keys: IntentKeys) -> QuerySet[Subscription, tuple[Any, ...]]:
-    """The index query for the intent's keys (``vendors.selectors.candidate_subscriptions``)."""
-    return vendor_selectors.candidate_subscriptions(
-        category_ids=keys.category_ids,
-        stems=keys.stems,
-        region_lft=keys.region_lft,
-        region_rgt=keys.region_rgt,
-        region_ancestor_lfts=keys.region_ancestor_lfts,
-    )
-
-
-def candidate_subscriptions(keys: IntentKeys) -> Iterator[dict[str, Any]]:
-    """Active subscriptions of approved vendors listed under the intent's keys."""
-    for row in candidate_rows(keys):
-        sub = dict(zip(CANDIDATE_FIELDS, row, strict=True))
-        sub["keywords"] = _json(sub["keywords"])
-        sub["attribute_filters"] = _json(sub["attribute_filters"])
-        yield sub
+def _candidate(sub: dict[str, Any]) -> dict[str, Any]:
+    sub["keywords"] = _json(sub["keywords"])
+    sub["attribute_filters"] = _json(sub["attribute_filters"])
+    return sub
 
 
 def _json(text: str | None) -> Any:
@@ -119,7 +107,14 @@ def _json(text: str | None) -> Any:
         return []
     if text == "{}":
         return {}
-    return json.loads(text) if text is not None else None
+    return _decoded(text) if text is not None else None
+
+
+@lru_cache(maxsize=65_536)
+def _decoded(text: str) -> Any:
+    """Keywords and filters as JSON text, decoded once per distinct text: the same subscriptions
+    are candidates request after request. The matcher only reads what this returns."""
+    return json.loads(text)
 
 
 @lru_cache(maxsize=65_536)
@@ -156,29 +151,37 @@ def match_intent(intent: Intent, *, now: datetime | None = None) -> list[Match]:
     """Every vendor the intent reaches, with the subscription that earned it, one per vendor:
     the broker's rules, then hers (``apply_audience``)."""
     keys = intent_keys(intent)
-    admitted = [
-        sub
-        for sub in candidate_subscriptions(keys)
-        if keywords_admit(sub, keys.stems)
-        and filters_admit(sub["attribute_filters"], intent.attributes)
-        and budget_admits(sub, intent)
-    ]
-    capped = [sub["id"] for sub in admitted if sub["daily_cap"] is not None]
-    used = vendor_selectors.deliveries_today(capped, since=start_of_day(now), excluding_intent=intent.pk)
-    blocked = blocked_vendor_ids(customer_id=intent.customer_id)
+    rows = vendor_selectors.match_candidates(
+        category_ids=keys.category_ids,
+        stems=keys.stems,
+        region_lft=keys.region_lft,
+        region_rgt=keys.region_rgt,
+        region_ancestor_lfts=keys.region_ancestor_lfts,
+        customer_id=intent.customer_id,
+        since=start_of_day(now),
+        excluding_intent=intent.pk,
+    )
     matches: dict[int, Match] = {}
-    eligible: list[dict[str, Any]] = []  # every subscription that would earn its vendor the request
-    for sub in admitted:
-        if sub["vendor_id"] in blocked:
+    limited = intent.has_audience_limits
+    eligible: list[dict[str, Any]] = []  # every subscription that would earn its vendor the request, if she limits
+    for row in rows:
+        sub = _candidate(dict(zip(MATCH_FIELDS, row, strict=True)))
+        if not (
+            keywords_admit(sub, keys.stems)
+            and filters_admit(sub["attribute_filters"], intent.attributes)
+            and budget_admits(sub, intent)
+        ):
             continue
-        if sub["daily_cap"] is not None and used.get(sub["id"], 0) >= sub["daily_cap"]:
+        if sub["daily_cap"] is not None and sub["used_today"] >= sub["daily_cap"]:
             continue
-        eligible.append(sub)
+        if limited:
+            eligible.append(sub)
         if sub["vendor_id"] not in matches:
             matches[sub["vendor_id"]] = Match(vendor_id=sub["vendor_id"], subscription_id=sub["id"])
-    if not intent.has_audience_limits:
+    if not limited:
         return list(matches.values())
     choices = vendor_selectors.audience_choices(intent_id=intent.pk) if intent.audience_named else {}
+    blocked = blocked_vendor_ids(customer_id=intent.customer_id) if choices else set()
     return apply_audience(intent, keys, matches, eligible, choices=choices, blocked=blocked)
 
 
@@ -283,3 +286,46 @@ def vendor_fits(keys: IntentKeys, subscriptions: list[dict[str, Any]]) -> dict[i
         if fit > fits.get(sub["vendor_id"], NO_FIT):
             fits[sub["vendor_id"]] = fit
     return fits
+
+
+# The subscription editor's preview ------------------------------------------------------------
+
+PREVIEW_DAYS = 30
+# The most recent requests the preview reads: enough for any real category and region over a
+# month, and a bound on a page the vendor waits for.
+PREVIEW_LIMIT = 5000
+
+
+def preview_subscription(
+    *,
+    categories: Sequence[Category],
+    regions: Sequence[Region],
+    keywords: Sequence[str],
+    language: str,
+    attribute_filters: Mapping[str, Any],
+    min_budget: Decimal | None,
+    min_budget_currency: str,
+    now: datetime | None = None,
+) -> int:
+    """How many requests posted in the last ``PREVIEW_DAYS`` days an unsaved subscription would
+    have admitted: the index's keys (category with its descendants, region overlapping), then
+    the same rules ``match_intent`` checks on candidates (keywords, attribute filters, budget).
+    The daily cap, blocks and each customer's own audience controls are not replayed. One query,
+    at most ``PREVIEW_LIMIT`` requests."""
+    if not categories or not regions:
+        return 0
+    since = (now or timezone.now()) - timedelta(days=PREVIEW_DAYS)
+    subscription = {
+        "keywords": list(keywords),
+        "language": language,
+        "min_budget": min_budget,
+        "min_budget_currency": min_budget_currency,
+    }
+    intents = recent_intents(categories=categories, regions=regions, since=since)[:PREVIEW_LIMIT]
+    return sum(
+        1
+        for intent in intents
+        if keywords_admit(subscription, frozenset(text_stems(f"{intent.title}\n{intent.details}", intent.language)))
+        and filters_admit(dict(attribute_filters), intent.attributes)
+        and budget_admits(subscription, intent)
+    )

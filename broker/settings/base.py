@@ -271,6 +271,11 @@ INTENTCAST = {
     # right now (its row is not locked by a worker), is dispatched again: the worker that took it
     # died, or Redis lost it. A duplicate is harmless (an event is processed once).
     "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=5)),
+    # How long a process may remember taxonomy look-ups (intents.taxonomy_cache) before reading
+    # them again: how long another worker may lag behind a taxonomy change.
+    "TAXONOMY_CACHE_SECONDS": env.float("TAXONOMY_CACHE_SECONDS", default=60.0),
+    # A fan-out writes deliveries and vendors' events this many vendors at a time (broker.pipeline.fanout).
+    "FANOUT_CHUNK_SIZE": env.int("FANOUT_CHUNK_SIZE", default=10_000),
     # Deliveries are written in batches of this size.
     "DELIVERY_BATCH_SIZE": env.int("DELIVERY_BATCH_SIZE", default=2000),
     # Webhook endpoints on loopback/private addresses are refused unless this is true.

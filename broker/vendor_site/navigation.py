@@ -1,5 +1,4 @@
-"""The vendor area's navigation, in order: (url name, label, who sees it). The requests inbox and
-the subscriptions editor take their place here when they are built (docs/vendors.md)."""
+"""The vendor area's navigation, in order: (url name, label, who sees it)."""
 
 from typing import Literal
 
@@ -8,6 +7,9 @@ Shown = Literal["pending", "approved"]
 
 NAV: list[tuple[str, str, Shown]] = [
     ("vendor_site:dashboard", "Dashboard", "pending"),
+    ("vendor_site:inbox", "Inbox", "approved"),
+    ("vendor_site:offers", "Offers & deals", "approved"),
+    ("vendor_site:subscriptions", "Subscriptions", "approved"),
     ("vendor_site:keys", "API keys", "approved"),
     ("vendor_site:webhooks", "Webhooks", "approved"),
     ("vendor_site:team", "Team", "pending"),

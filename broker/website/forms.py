@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from broker.core.language import DEFAULT_LANGUAGE, DETECT, REQUEST_LANGUAGES, detect_language
 from broker.core.money import currency_choices
-from intents.attributes import bounds_text, enum_choices, resolve_unit
+from intents.attribute_fields import attribute_field
 from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, Agreement, Category, Intent, Notification, Region
 from intents.selectors import agreement_roster
 from intents.taxonomy import category_choices, category_schema
@@ -20,7 +20,6 @@ from moderation.models import MAX_TEXT, Report
 from vendors.models import Vendor
 
 ATTRIBUTE_PREFIX = "attr_"
-UNSPECIFIED = ""
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -62,88 +61,6 @@ class ChooseForm(AccessibleForm):
 
     def clean_country(self) -> Region:
         return Region.objects.get(code=self.cleaned_data["country"], kind=Region.Kind.COUNTRY)
-
-
-def enum_field_choices(definition: dict) -> list:
-    """An enum's choices for a select; those that depend on another attribute are grouped by its
-    values (models under their make), with any others after them."""
-    if not definition.get("choices_by"):
-        return [(c, c) for c in definition["choices"]]
-    grouped = [(str(parent), [(c, c) for c in group]) for parent, group in definition["choices_by"].items()]
-    listed = {c for group in definition["choices_by"].values() for c in group}
-    others = [(c, c) for c in enum_choices(definition) if c not in listed]
-    return grouped + ([("Other", others)] if others else [])
-
-
-def attribute_field(definition: dict, country: str = "") -> forms.Field:
-    label = definition.get("label") or definition["name"].replace("_", " ").capitalize()
-    if definition.get("compare") == "at_most":
-        label = f"{label}, at most"
-    elif definition.get("compare") == "at_least":
-        label = f"{label}, at least"
-    unit = resolve_unit(definition.get("unit") or "", country)
-    if unit:
-        label = f"{label} ({unit})"
-    kind = definition["type"]
-    required = bool(definition.get("required"))
-    limits = bounds_text(definition) if kind in ("number", "range") else ""
-    help_text = f"{limits[0].upper()}{limits[1:]}." if limits else ""
-    if kind == "enum":
-        choices = enum_field_choices(definition)
-        if definition.get("multiple"):
-            return forms.MultipleChoiceField(
-                label=label, choices=choices, required=required, widget=forms.CheckboxSelectMultiple
-            )
-        return forms.ChoiceField(label=label, choices=[(UNSPECIFIED, "No preference")] + choices, required=required)
-    if kind == "boolean":
-        return forms.ChoiceField(
-            label=label,
-            choices=[(UNSPECIFIED, "No preference"), ("true", "Yes"), ("false", "No")],
-            required=required,
-        )
-    if kind == "number":
-        return forms.CharField(
-            label=label,
-            required=required,
-            help_text=help_text,
-            widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        )
-    if kind == "range":
-        return RangeField(label=label, required=required, help_text=help_text)
-    return forms.CharField(label=label, required=required, max_length=200)
-
-
-class RangeWidget(forms.MultiWidget):
-    def __init__(self, attrs=None):
-        number = {"inputmode": "decimal"}
-        super().__init__(
-            [
-                forms.TextInput(attrs={**number, "placeholder": "from"}),
-                forms.TextInput(attrs={**number, "placeholder": "to"}),
-            ],
-            attrs,
-        )
-
-    def decompress(self, value):
-        return [value.get("min"), value.get("max")] if isinstance(value, dict) else [None, None]
-
-
-class RangeField(forms.MultiValueField):
-    """Two numbers, "from" and "to"; either may be left empty (an open-ended range)."""
-
-    widget = RangeWidget
-
-    def __init__(self, **kwargs):
-        super().__init__(
-            fields=[forms.CharField(required=False), forms.CharField(required=False)],
-            require_all_fields=False,
-            **kwargs,
-        )
-
-    def compress(self, values):
-        low, high = (values or [None, None])[:2]
-        bounds = {k: v for k, v in (("min", low), ("max", high)) if v not in (None, "")}
-        return bounds or None
 
 
 def details_field() -> forms.CharField:

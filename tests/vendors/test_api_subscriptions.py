@@ -62,6 +62,8 @@ def test_filters_may_name_attributes_of_descendant_categories(vendor_client, cat
         (valid(min_budget="1000", min_budget_currency="XYZ"), "min_budget_currency"),
         (valid(min_budget="-5", min_budget_currency="GBP"), "min_budget"),
         (valid(daily_cap=-1), "daily_cap"),
+        (valid(language="\n"), "language"),
+        (valid(language="toolonglang"), "language"),
     ],
 )
 def test_bad_subscription_is_400_with_the_field_and_saves_nothing(vendor_client, categories, regions, payload, field):
