@@ -180,6 +180,22 @@ def accept_invitation(*, token: str, user: User, new_account: bool = False) -> V
     return membership
 
 
+def add_owner(*, vendor: Vendor, user: User, actor: User | None = None) -> VendorMembership:
+    """Make a new login ``user`` an owner of ``vendor``: how an operator (or the demo) gives a
+    vendor it created its first person; everyone after joins by invitation. Refused for a login
+    that acts for another vendor or has requests of its own (a customer's account)."""
+    current = current_membership(user)
+    if current is not None and current.vendor_id != vendor.pk:
+        raise ValidationError({"user": f"This login acts for {current.vendor.name}; use another one."})
+    if user.intents.exists():
+        raise ValidationError({"user": "This is a customer's account; a vendor needs a login of its own."})
+    membership, _ = VendorMembership.objects.update_or_create(
+        vendor=vendor, user=user, defaults={"role": VendorMembership.Role.OWNER, "removed_at": None}
+    )
+    record_audit(actor=actor, action="vendor.member_joined", target=vendor, role=VendorMembership.Role.OWNER)
+    return membership
+
+
 @transaction.atomic
 def remove_member(*, membership: VendorMembership, by: User) -> None:
     """An owner removes a member: from now on that login can no longer act for the vendor. The

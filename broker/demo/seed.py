@@ -15,6 +15,7 @@ from django.db import transaction
 from intents.models import Category, Region
 from vendors.models import Vendor
 from vendors.services import authenticate_key, create_vendor, issue_api_key, save_subscription
+from vendors.team import add_owner
 
 
 class DemoSubscription(TypedDict):
@@ -32,6 +33,7 @@ class DemoVendor(TypedDict):
 
 CUSTOMER = ("customer@demo.intentcast", "demo-customer-pass")
 ADMIN = ("admin@demo.intentcast", "demo-admin-pass")
+DEALER = ("dealer@demo.intentcast", "demo-dealer-pass")  # the first demo vendor's owner
 VENDORS: list[DemoVendor] = [
     {
         "name": "Britannia Motors",
@@ -82,7 +84,8 @@ def seed_person(login: tuple[str, str], *, username: str, admin: bool) -> None:
 
 
 def seed_vendors() -> dict[str, str]:
-    """The demo vendors, approved and subscribed; returns a working API key for each, by name."""
+    """The demo vendors, approved and subscribed; returns a working API key for each, by name.
+    The first one's owner can log in to the vendor area (``DEALER``)."""
     known: dict[str, str] = json.loads(keys_path().read_text()) if keys_path().exists() else {}
     keys: dict[str, str] = {}
     for spec in VENDORS:
@@ -102,6 +105,9 @@ def seed_vendors() -> dict[str, str]:
         if key is None or api_key is None or api_key.vendor_id != vendor.pk:
             _, key = issue_api_key(vendor=vendor, name="demo bot")
         keys[spec["name"]] = key
+        if spec is VENDORS[0]:
+            seed_person(DEALER, username="demo-dealer", admin=False)
+            add_owner(vendor=vendor, user=get_user_model().objects.get(username="demo-dealer"))
     return keys
 
 

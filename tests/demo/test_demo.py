@@ -5,6 +5,8 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from broker.demo.bots import Bot
@@ -12,15 +14,16 @@ from broker.demo.client import VendorApiError, VendorClient
 from intents.attributes import validate_schema
 from intents.models import Category, Region
 from intents.services import publish_intent
-from tests.factories import UserFactory, VendorFactory
+from tests.factories import IntentFactory, UserFactory, VendorFactory
 from vendors.deal import counter_bid
 from vendors.models import Bid, Subscription, Vendor
 from vendors.services import authenticate_key, deliver, issue_api_key
+from vendors.team import add_owner, current_membership
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_is_complete_and_idempotent(settings, tmp_path, capsys):
+def test_seed_demo_is_complete_and_idempotent(settings, tmp_path, capsys, client):
     settings.BASE_DIR = tmp_path
     call_command("seed_demo")
     call_command("seed_demo")
@@ -38,7 +41,22 @@ def test_seed_demo_is_complete_and_idempotent(settings, tmp_path, capsys):
     assert Vendor.objects.filter(status="approved").count() == 5 and Subscription.objects.count() == 5
     keys = json.loads((tmp_path / "var" / "demo_vendor_keys.json").read_text())
     assert len(keys) == 5 and all(authenticate_key(key) is not None for key in keys.values())
-    assert "customer@demo.intentcast" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "customer@demo.intentcast" in out and "dealer@demo.intentcast" in out
+    dealer = get_user_model().objects.get(username="demo-dealer")
+    assert current_membership(dealer).vendor.name == "Britannia Motors"  # the demo's first vendor
+    assert client.login(username="demo-dealer", password="demo-dealer-pass")
+    assert client.get("/vendor/").status_code == 200
+
+
+def test_a_customers_account_cannot_be_made_a_vendors_owner(categories, regions):
+    customer = IntentFactory(category=categories["cars"], region=regions["GB"]).customer
+    with pytest.raises(ValidationError):
+        add_owner(vendor=VendorFactory(), user=customer)
+    owner = UserFactory()
+    add_owner(vendor=VendorFactory(), user=owner)
+    with pytest.raises(ValidationError):  # a login acts for one vendor
+        add_owner(vendor=VendorFactory(), user=owner)
 
 
 def test_create_vendor_prints_a_working_key_last(capsys):
