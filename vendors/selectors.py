@@ -574,7 +574,9 @@ def _prefetch_photos(bids: Iterable[Bid]) -> None:
         if bid.has_photos:  # type: ignore[attr-defined]
             with_photos.append(bid)
         else:
-            bid._prefetched_objects_cache = {"photos": BidPhoto.objects.none()}  # type: ignore[attr-defined]
+            none = BidPhoto.objects.none()
+            none._result_cache, none._prefetch_done = [], True  # type: ignore[attr-defined]  # read, as prefetch leaves it
+            bid._prefetched_objects_cache = {"photos": none}  # type: ignore[attr-defined]
     if with_photos:
         prefetch_related_objects(with_photos, "photos")
 
