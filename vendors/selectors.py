@@ -11,7 +11,19 @@ from uuid import UUID
 
 import psycopg
 from django.db import connections, router
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -140,20 +152,33 @@ def inbox_view_facts(*, vendor_id: int) -> dict[str, Any]:
     }
 
 
-def inbox_delivery(*, vendor: Vendor, intent_id: UUID | str, annotations: dict[str, Any] | None = None) -> Delivery:
+def inbox_delivery(
+    *,
+    vendor: Vendor,
+    intent_id: UUID | str,
+    annotations: dict[str, Any] | None = None,
+    deliveries: QuerySet[Delivery] | None = None,
+) -> Delivery:
     """The delivery of an intent to ``vendor``, with what its view of the intent needs and when
     the vendor first saw it (and ``annotations``, ``inbox_view_facts`` say); ``NotFound`` as
-    ``delivered_intent``."""
-    delivery = (
-        Delivery.objects.filter(vendor=vendor, intent_id=intent_id)
-        .select_related("intent__category", "intent__region", "intent__agreement")
-        .only("id", "seen_at", *INTENT_VIEW_FIELDS)
-        .annotate(**(annotations or {}))
-        .first()
-    )
+    ``delivered_intent``. ``deliveries``: ``inbox_deliveries``' queryset for this vendor, if the
+    caller keeps one built."""
+    if deliveries is None:
+        deliveries = inbox_deliveries(vendor=vendor, annotations=annotations)
+    delivery = deliveries.filter(intent_id=intent_id).first()
     if delivery is None:
         raise NotFound("No such request in your inbox.")
     return delivery
+
+
+def inbox_deliveries(*, vendor: Vendor, annotations: dict[str, Any] | None = None) -> QuerySet[Delivery]:
+    """The vendor's deliveries as ``inbox_delivery`` reads one of them."""
+    return (
+        Delivery.objects.filter(vendor=vendor)
+        .select_related("intent__category", "intent__region", "intent__agreement")
+        .only("id", "seen_at", *INTENT_VIEW_FIELDS)
+        .annotate(**(annotations or {}))
+    )
 
 
 def is_delivered(*, intent_id: UUID | str, vendor_id: int, current: bool = False) -> bool:
@@ -531,12 +556,29 @@ def latest_bids(*, vendor_ids: Iterable[int], intent_ids: Iterable[UUID]) -> dic
     latest: dict[tuple[int, UUID], Bid] = {}
     bids = (
         Bid.objects.filter(vendor_id__in=set(vendor_ids), intent_id__in=set(intent_ids))
-        .prefetch_related("photos")
+        .annotate(has_photos=Exists(BidPhoto.objects.filter(bid_id=OuterRef("pk"))))
         .order_by("created_at")
     )
     for bid in bids:
         latest[(bid.vendor_id, bid.intent_id)] = bid  # the latest wins
+    _prefetch_photos(latest.values())
     return latest
+
+
+def _prefetch_photos(bids: Iterable[Bid]) -> None:
+    """Load the photos of ``bids`` (annotated ``has_photos``) as ``prefetch_related`` would, but
+    with no query when none of them has any, as most pages of an inbox: an empty result is set
+    for those, so that ``bid.photos.all()`` reads nothing either."""
+    with_photos = []
+    for bid in bids:
+        if bid.has_photos:  # type: ignore[attr-defined]
+            with_photos.append(bid)
+        else:
+            none = BidPhoto.objects.none()
+            none._result_cache, none._prefetch_done = [], True  # type: ignore[attr-defined]  # read, as prefetch leaves it
+            bid._prefetched_objects_cache = {"photos": none}  # type: ignore[attr-defined]
+    if with_photos:
+        prefetch_related_objects(with_photos, "photos")
 
 
 def open_counter(*, bid: Bid) -> BidCounter | None:

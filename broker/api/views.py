@@ -20,7 +20,7 @@ from broker.api.event_schemas import EventOutput
 from broker.api.pagination import IdCursorPagination, OldestFirstCursorPagination
 from broker.api.permissions import IsVendor
 from broker.core.errors import NotFound
-from broker.pipeline.vendor_view import inbox_annotations, inbox_views
+from broker.pipeline.vendor_view import annotated_deliveries, annotated_inbox, inbox_views
 from intents.models import Agreement, Category, Intent, Region
 from intents.selectors import agreement_roster
 from moderation.models import Report
@@ -201,7 +201,7 @@ class IntentViewSet(ApiMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses=s.IntentOutput(many=True))
     def list(self, request):
-        deliveries = self.filter_queryset(self.get_queryset()).annotate(**inbox_annotations(vendor_id=request.user.pk))
+        deliveries = self.filter_queryset(annotated_inbox(_vendor(request)).all())
         page = self.paginate_queryset(deliveries)
         assert page is not None  # pagination_class is set
         return self.get_paginated_response(inbox_views(vendor_id=request.user.pk, deliveries=page))
@@ -209,7 +209,7 @@ class IntentViewSet(ApiMixin, viewsets.GenericViewSet):
     @extend_schema(responses=s.IntentOutput)
     def retrieve(self, request, pk=None):
         delivery = selectors.inbox_delivery(
-            vendor=request.user, intent_id=pk, annotations=inbox_annotations(vendor_id=request.user.pk)
+            vendor=_vendor(request), intent_id=pk, deliveries=annotated_deliveries(_vendor(request))
         )
         if delivery.seen_at is None:  # a read writes only the first time
             services.mark_seen(vendor=request.user, intent_id=delivery.intent_id)

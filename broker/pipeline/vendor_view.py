@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
+
+from django.db.models import QuerySet
 
 from intents.models import Intent
 from reputation.selectors import (
@@ -21,7 +24,7 @@ from reputation.selectors import (
     customer_reputations,
     customer_score_facts,
 )
-from vendors.models import Bid, Delivery
+from vendors.models import Bid, Delivery, Vendor
 from vendors.payloads import agreement_for_vendor, bid_for_vendor, money
 from vendors.relationships import (
     handles_for_customer,
@@ -29,7 +32,14 @@ from vendors.relationships import (
     identities_for_customer,
     identities_for_vendor,
 )
-from vendors.selectors import inbox_view_facts, latest_bids, latest_bids_on, market
+from vendors.selectors import (
+    inbox_deliveries,
+    inbox_view_facts,
+    latest_bids,
+    latest_bids_on,
+    market,
+    vendor_inbox,
+)
 
 
 def intent_for_vendor(
@@ -103,6 +113,22 @@ def inbox_annotations(*, vendor_id: int) -> dict[str, Any]:
     """What ``inbox_views`` reads beside each delivery's intent, as annotations of the inbox's
     query (vendors.selectors.inbox_view_facts, and her score for her band)."""
     return {**inbox_view_facts(vendor_id=vendor_id), **customer_score_facts("intent__customer_id")}
+
+
+@lru_cache(maxsize=4096)
+def annotated_inbox(vendor: Vendor) -> QuerySet[Delivery]:
+    """``vendor_inbox`` annotated with ``inbox_annotations``, built once per vendor and process:
+    building the annotations' subqueries costs more than reading a page of the inbox. A
+    template, never evaluated itself: callers chain on it (``.all()``, ``.filter()``), which
+    leaves it as it is. Only the vendor's id is in it, so a cached one never goes stale."""
+    return vendor_inbox(vendor=vendor).annotate(**inbox_annotations(vendor_id=vendor.pk))
+
+
+@lru_cache(maxsize=4096)
+def annotated_deliveries(vendor: Vendor) -> QuerySet[Delivery]:
+    """``vendors.selectors.inbox_deliveries`` annotated with ``inbox_annotations`` (for one
+    intent's view, ``inbox_delivery``), built once per vendor and process as ``annotated_inbox``."""
+    return inbox_deliveries(vendor=vendor, annotations=inbox_annotations(vendor_id=vendor.pk))
 
 
 def inbox_views(*, vendor_id: int, deliveries: Sequence[Delivery]) -> list[dict[str, Any]]:

@@ -255,6 +255,16 @@ def test_bid_payload_lists_its_photos(vendor_client, bid_id):
     assert [p["id"] for p in listed] == [p["id"] for p in added]
 
 
+def test_inbox_and_intent_show_the_latest_bid_with_its_photos(vendor_client, bid_id):
+    """The inbox reads photos only for bids that have some: the one with photos lists them in
+    order, in the inbox as in the intent's own view."""
+    added = [post_photo(vendor_client, bid_id, image_bytes(fmt)).json() for fmt in ("JPEG", "PNG")]
+    inbox = vendor_client.get("/api/v1/intents/").json()["results"]
+    assert [item["bid"]["photos"] for item in inbox] == [added]
+    intent = vendor_client.get(f"/api/v1/intents/{inbox[0]['id']}/").json()
+    assert intent["bid"]["photos"] == added
+
+
 def test_served_photo_has_safe_headers(vendor_client, bid_id, api_client):
     photo = post_photo(vendor_client, bid_id, image_bytes("JPEG")).json()
     response = api_client.get(urlsplit(photo["url"]).path)  # no key needed: the name is the secret
