@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from decimal import Decimal
 
 from django.contrib import messages
@@ -42,7 +43,7 @@ from reputation.selectors import customer_rating_of, vendor_cards
 from reputation.services import may_rate, rate
 from vendors import relationships
 from vendors import selectors as vendor_selectors
-from vendors.models import DealOutcome, Delivery, Message
+from vendors.models import DealOutcome, Message
 from vendors.threads import post_message
 
 
@@ -177,6 +178,7 @@ def _offers_context(request, intent) -> dict:
     add_links(intent, offers)
     rows = matrix(offers)
     render_fragments(intent, offers, rows)
+    audience_rows = vendor_selectors.audience_of(intent=intent)
     return {
         "terms_answers": list(answers.values()),
         "intent": intent,
@@ -185,9 +187,9 @@ def _offers_context(request, intent) -> dict:
         "sort": sort,
         "sorts": SORT_LABELS,
         "sealed": sealed,
-        "reach": vendor_selectors.reach(intent_id=intent.pk),
-        "pass_reasons": _pass_reasons(intent),
-        "audience_rows": vendor_selectors.audience_of(intent=intent),
+        "reach": _reach(audience_rows),
+        "pass_reasons": _pass_reasons(audience_rows),
+        "audience_rows": audience_rows,
         "audience_limits": _audience_limits(intent),
     }
 
@@ -202,10 +204,22 @@ def _audience_limits(intent) -> str:
     return " and ".join(parts)
 
 
-def _pass_reasons(intent) -> list[tuple[str, int]]:
-    labels = dict(Delivery.PassReason.choices)
-    counts = vendor_selectors.pass_reasons(intent_id=intent.pk)
-    return [(labels.get(reason, "no reason given"), n) for reason, n in sorted(counts.items(), key=lambda i: -i[1])]
+def _reach(audience_rows: list[dict]) -> dict[str, int]:
+    """How far her request got (the vendors that still have it, opened it, passed on it), counted
+    from the audience list the page reads anyway rather than in a query of its own."""
+    current = [row for row in audience_rows if not row["withdrawn"]]
+    return {
+        "reached": len(current),
+        "opened": sum(row["seen_at"] is not None for row in current),
+        "passed": sum(row["passed_at"] is not None for row in current),
+    }
+
+
+def _pass_reasons(audience_rows: list[dict]) -> list[tuple[str, int]]:
+    """Why vendors passed, most given reason first, counted from the audience list (which
+    labels each reason)."""
+    counts = Counter(row["pass_reason"] for row in audience_rows if row["passed_at"] is not None)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 @login_required

@@ -66,3 +66,32 @@ def test_each_offer_links_to_its_own_actions(signed_in, customer, publish):
     html = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
     assert f'href="{reverse("intents:counter", args=[intent.pk, first.pk])}"' in html  # asked, declined: ask again
     assert f'href="{reverse("intents:counter", args=[intent.pk, second.pk])}"' not in html  # still open
+
+
+def test_the_page_counts_who_has_her_request_and_why_vendors_passed(signed_in, customer, publish):
+    """Reach and pass reasons are counted from the audience list: a vendor that lost the request
+    after an amendment is not counted as having it, but its pass still says why."""
+    intent = publish(customer)
+    Delivery.objects.filter(intent=intent).delete()
+    now = intent.created_at
+    for n, (seen, passed, reason, withdrawn) in enumerate(
+        [
+            (True, True, Delivery.PassReason.choices[0][0], False),
+            (True, True, Delivery.PassReason.choices[0][0], True),
+            (True, True, "", False),
+            (True, False, "", False),
+            (False, False, "", False),
+        ]
+    ):
+        Delivery.objects.create(
+            intent=intent,
+            vendor=VendorFactory(name=f"Dealer {n}"),
+            seen_at=now if seen else None,
+            passed_at=now if passed else None,
+            pass_reason=reason,
+            withdrawn_at=now if withdrawn else None,
+        )
+    html = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    assert "Your request reached 4 vendors; 3 opened it, 2 passed." in html
+    label = Delivery.PassReason.choices[0][1].lower()
+    assert f"Why they passed: 2 · {label}; 1 · no reason given." in html
