@@ -198,16 +198,6 @@ def delivered_vendor_ids(*, intent_id: UUID | str, current: bool = True) -> list
     return list(deliveries.values_list("vendor_id", flat=True))
 
 
-def pass_reasons(*, intent_id: UUID) -> dict[str, int]:
-    """How many vendors passed on the request, by reason ("" for none given)."""
-    rows = (
-        Delivery.objects.filter(intent_id=intent_id, passed_at__isnull=False)
-        .values("pass_reason")
-        .annotate(n=Count("id"))
-    )
-    return {row["pass_reason"]: row["n"] for row in rows}
-
-
 def market(*, intent_ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
     """For open-format requests: how many active offers each has and the best (lowest) price,
     by intent id (offers in another currency than the lowest's are counted, not compared)."""
@@ -600,16 +590,6 @@ def accepted_bid(*, intent: Intent) -> Bid | None:
 def outcome_of(*, bid: Bid, side: str) -> DealOutcome | None:
     """One side's word on how the deal ended, if given."""
     return DealOutcome.objects.filter(bid=bid, side=side).first()
-
-
-def reach(*, intent_id: UUID) -> dict[str, int]:
-    """How far her request got: the vendors it reached, opened it, passed on it."""
-    deliveries = Delivery.objects.filter(intent_id=intent_id, withdrawn_at__isnull=True)
-    return deliveries.aggregate(
-        reached=Count("id"),
-        opened=Count("id", filter=Q(seen_at__isnull=False)),
-        passed=Count("id", filter=Q(passed_at__isnull=False)),
-    )
 
 
 def intent_bids(*, intent: Intent) -> list[Bid]:
