@@ -25,11 +25,12 @@ demo: $(STAMP)
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_demo
 
-# The matcher is one implementation for SQLite and PostgreSQL: its tests run on both, the
+# The matcher (and her audience controls) is one implementation for SQLite and PostgreSQL: its tests run on both, the
 # whole suite on PostgreSQL.
 test: $(STAMP)
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(PY) -m pytest -q -p no:cacheprovider \
-	  tests/broker/test_matching.py tests/broker/test_matching_property.py tests/broker/test_outbox.py
+	  tests/broker/test_matching.py tests/broker/test_matching_property.py tests/broker/test_outbox.py \
+	  tests/broker/test_audience.py
 	$(PY) -m pytest
 
 # ruff (lint and format), import-linter (the floors of docs/architecture.md), mypy (django-stubs),

@@ -475,9 +475,11 @@ def history_vendor_ids(*, customer_id: int) -> set[int]:
     """Every vendor she has dealt with: one her requests reached, one that bid on them, one she
     exchanged messages with."""
     mine = Intent.objects.filter(customer_id=customer_id).values("pk")
-    delivered = Delivery.objects.filter(intent_id__in=mine).values_list("vendor_id", flat=True)
-    bid = Bid.objects.filter(intent_id__in=mine).values_list("vendor_id", flat=True)
-    messaged = Message.objects.filter(intent_id__in=mine).values_list("vendor_id", flat=True)
+    # order_by(): the models' default orderings would put ORDER BY inside the UNION, which
+    # SQLite refuses.
+    delivered = Delivery.objects.filter(intent_id__in=mine).order_by().values_list("vendor_id", flat=True)
+    bid = Bid.objects.filter(intent_id__in=mine).order_by().values_list("vendor_id", flat=True)
+    messaged = Message.objects.filter(intent_id__in=mine).order_by().values_list("vendor_id", flat=True)
     return set(delivered.union(bid, messaged))
 
 
