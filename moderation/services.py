@@ -123,17 +123,8 @@ def file_customer_report(*, customer: User, subject: str, subject_id: Any, reaso
         _refuse_repeat(reported_by=Report.Side.CUSTOMER, customer=customer, vendor=vendor, subject=Subject.VENDOR)
     else:
         raise ValidationError({"subject": "Report an offer, a message or a vendor."})
-    report = Report.objects.create(
-        reported_by=Report.Side.CUSTOMER,
-        subject=subject,
-        customer=customer,
-        reason=reason,
-        text=text,
-        due_at=timezone.now() + response_time(reason),
-        **fields,
-    )
-    _tell_both(report)
-    return report
+    side = Report.Side.CUSTOMER
+    return _file(reported_by=side, subject=subject, reason=reason, text=text, customer=customer, **fields)
 
 
 @transaction.atomic
@@ -166,10 +157,14 @@ def file_vendor_report(*, vendor: Vendor, subject: str, subject_id: Any, reason:
         _refuse_repeat(reported_by=Report.Side.VENDOR, message=message)
     else:
         raise ValidationError({"subject": "Report a request or a message."})
+    return _file(reported_by=Report.Side.VENDOR, subject=subject, reason=reason, text=text, vendor=vendor, **fields)
+
+
+def _file(*, reported_by: str, subject: str, reason: str, text: str, **fields: Any) -> Report:
+    """Record a report, due within its reason's response time, and tell both parties."""
     report = Report.objects.create(
-        reported_by=Report.Side.VENDOR,
+        reported_by=reported_by,
         subject=subject,
-        vendor=vendor,
         reason=reason,
         text=text,
         due_at=timezone.now() + response_time(reason),
