@@ -11,8 +11,8 @@ from intents.models import Intent
 from reputation.models import CustomerScore, Rating
 from reputation.services import recompute_all
 from tests.factories import IntentFactory, UserFactory, VendorFactory
-from vendors.models import Bid, Message, Pseudonym, VendorEvent, WebhookDelivery
 from vendors import relationships
+from vendors.models import Bid, Message, Pseudonym, VendorEvent, WebhookDelivery
 from vendors.relationships import ensure_pseudonyms, save_vendor_note
 from vendors.threads import post_message
 
