@@ -15,9 +15,13 @@ whose p99 stayed under 1 s.
 
 Publishing runs in ``--publishers`` separate processes (a fixed schedule each, so a slow
 publish does not lower the offered rate unless the publishers themselves fall behind, which is
-printed). Each rate starts after the previous one drained. The machine is shared: compare the
-rates within one run, and read the CPU split, not the absolute figures. Prints figures;
-asserts none of them.
+printed). Each rate starts from an empty pipeline: after its last request reached its inboxes,
+the bench waits until no outbox event is left unprocessed and the broker's queues are empty
+(the events of a large audience come after its inboxes), and prints how long that took. A rate
+whose backlog does not drain within ``--drain`` seconds ends the ladder: a higher rate would
+start behind and measure the previous one's backlog. The machine is shared: compare the rates
+within one run, and read the CPU split, not the absolute figures. Prints figures; asserts none
+of them.
 """
 
 from __future__ import annotations
@@ -148,9 +152,14 @@ def publisher(
 class CpuMeter:
     """CPU seconds used by processes, sampled while they run: the workers, the publishers and
     this database's PostgreSQL backends (found in ``pg_stat_activity``; a backend's last sample
-    counts once it has gone)."""
+    counts once it has gone). Only what they used since ``start`` counts: the workers and their
+    backends outlive a rate, and what they used at the rates before is not this rate's."""
 
     seen: dict[int, float] = field(default_factory=dict)
+    since: dict[int, float] = field(default_factory=dict)
+
+    def start(self, pids) -> None:
+        self.since = {pid: self.cpu(pid) or 0.0 for pid in pids}
 
     @staticmethod
     def cpu(pid: int, children: bool = False) -> float | None:
@@ -168,7 +177,7 @@ class CpuMeter:
                 self.seen[pid] = max(self.seen.get(pid, 0.0), used)
 
     def total(self) -> float:
-        return sum(self.seen.values())
+        return sum(used - self.since.get(pid, 0.0) for pid, used in self.seen.items())
 
 
 def backend_pids() -> list[int]:
@@ -198,6 +207,32 @@ def delivered(intent_ids: list[str]) -> list[str]:
         return [str(row[0]) for row in cursor.fetchall()]
 
 
+QUEUES = ("matching", "webhooks", "default")
+
+
+def backlog() -> int:
+    """Work the pipeline still has to do: outbox events not yet processed, and messages waiting
+    in the bench broker's queues (a message taken by a worker is no longer in its list)."""
+    import redis
+
+    from bench.common import broker_url
+    from broker.models import OutboxEvent
+
+    client = redis.Redis.from_url(broker_url())
+    queued = sum(client.llen(name) for name in QUEUES)
+    return OutboxEvent.objects.filter(processed_at__isnull=True).count() + queued
+
+
+def drain(timeout: float) -> float | None:
+    """Wait until ``backlog()`` is empty; how long that took, or None if it did not within ``timeout``."""
+    started = time.monotonic()
+    while backlog():
+        if time.monotonic() - started > timeout:
+            return None
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
 def run_rate(rate: float, args, setup: dict, first_group: int, groups: int, workers: list[Worker]) -> dict:
     """Publish at ``rate`` for ``args.duration`` s; wait for every request's inboxes."""
     from django.db import connections
@@ -222,7 +257,8 @@ def run_rate(rate: float, args, setup: dict, first_group: int, groups: int, work
     first_publish, last_delivery = None, start_at
     workers_cpu, backends_cpu = CpuMeter(), CpuMeter()
     worker_pids = [w.process.pid for w in workers]
-    base_workers = {pid: CpuMeter.cpu(pid) or 0.0 for pid in worker_pids}
+    workers_cpu.start(worker_pids)
+    backends_cpu.start(backend_pids())
     publishers_cpu = 0.0
     deadline = None
     next_cpu = 0.0
@@ -256,7 +292,9 @@ def run_rate(rate: float, args, setup: dict, first_group: int, groups: int, work
         time.sleep(0.01)
     for proc in procs:
         proc.join()
+    drained = drain(args.drain)  # the next rate starts from an empty pipeline
     workers_cpu.sample(worker_pids)
+    backends_cpu.sample(backend_pids())
     window = max(last_delivery - (first_publish or start_at), 1e-9)
     return {
         "rate": rate,
@@ -269,12 +307,19 @@ def run_rate(rate: float, args, setup: dict, first_group: int, groups: int, work
         "p99": percentile(latencies, 99),
         "max": max(latencies, default=float("nan")),
         "throughput": len(latencies) / window,
-        "workers_cpu": workers_cpu.total() - sum(base_workers.values()),
+        "workers_cpu": workers_cpu.total(),
         "backends_cpu": backends_cpu.total(),
         "publishers_cpu": publishers_cpu,
         "window": window,
         "rss": max(peak_rss_mb(pid) for pid in worker_pids),
+        "drained": drained,
     }
+
+
+def drained_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "backlog left after the drain"
+    return f"pipeline empty {seconds:.1f} s after the last inbox"
 
 
 def main() -> None:
@@ -324,6 +369,9 @@ def main() -> None:
         print(f"  warm-up: {warm['delivered']} requests, p50 {warm['p50'] * 1000:.0f} ms", flush=True)
         first_group = warm["published"]
         for rate in args.rates:
+            if backlog():
+                print(f"  {rate:>6.0f}/s not run: the previous rate's backlog did not drain within {args.drain:.0f} s")
+                break
             row = run_rate(rate, args, setup, first_group, groups, workers)
             first_group += row["published"]
             rows.append(row)
@@ -333,7 +381,7 @@ def main() -> None:
                   f" {row['p99'] * 1000:.0f} ms, max {row['max'] * 1000:.0f} ms; {row['throughput']:.0f} requests/s"
                   f" = {row['throughput'] * AUDIENCE:,.0f} deliveries/s; CPU s: workers {row['workers_cpu']:.0f},"
                   f" PostgreSQL {row['backends_cpu']:.0f}, publishers {row['publishers_cpu']:.0f}"
-                  f" over {row['window']:.0f} s", flush=True)  # fmt: skip
+                  f" over {row['window']:.0f} s; {drained_text(row['drained'])}", flush=True)  # fmt: skip
     finally:
         for worker in reversed(workers):
             worker.__exit__(None, None, None)
@@ -346,7 +394,7 @@ def main() -> None:
               f" {row['throughput']:>9.0f} {row['throughput'] * AUDIENCE:>12,.0f} {row['lost']:>5}"
               f" {row['workers_cpu']:>10.0f} s {row['backends_cpu']:>8.0f} s {row['publishers_cpu']:>8.0f} s"
               f" {row['rss']:>7.0f} MiB")  # fmt: skip
-    fine = [row for row in rows if row["p99"] < 1.0 and row["lost"] == 0]
+    fine = [row for row in rows if row["p99"] < 1.0 and row["lost"] == 0 and row["drained"] is not None]
     best = max(fine, key=lambda row: row["rate"]) if fine else None
     if best:
         print(f"\nhighest rate with p99 under 1 s: {best['rate']:.0f} requests/s"

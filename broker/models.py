@@ -15,6 +15,7 @@ class OutboxEvent(models.Model):
     kind = models.CharField(max_length=64)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the sweep last sent it again (the first dispatch, after commit, is not recorded).
     dispatched_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -4,12 +4,14 @@ vendor also sees. Every vendor-facing surface is checked: API responses, events,
 import json
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from intents.models import Intent
 from reputation.models import CustomerScore, Rating
 from reputation.services import recompute_all
 from tests.factories import IntentFactory, UserFactory, VendorFactory
+from vendors import relationships
 from vendors.models import Bid, Message, Pseudonym, VendorEvent, WebhookDelivery
 from vendors.relationships import ensure_pseudonyms, save_vendor_note
 from vendors.threads import post_message
@@ -69,6 +71,36 @@ def test_handles_are_random_not_derived_from_the_customer(customer):
     remade = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=ids)
     # Same customer, same vendors, new handles: nothing about the pair determines them.
     assert set(remade.values()).isdisjoint(handles.values())
+
+
+@pytest.mark.parametrize("one_statement", [True, False], ids=["postgresql-one-statement", "read-then-insert"])
+def test_handles_kept_and_made_alike_both_ways(customer, monkeypatch, one_statement):
+    """PostgreSQL reads and makes handles in one statement; other databases read, then insert
+    the missing. Both keep the existing handles and make the rest, once per pair."""
+    if not one_statement:
+        monkeypatch.setattr(
+            relationships,
+            "_read_or_make_pseudonyms",
+            lambda database, customer_id, vendor_ids: relationships.handles_for_customer(
+                customer_id=customer_id, vendor_ids=vendor_ids
+            ),
+        )
+    vendors = [VendorFactory() for _ in range(4)]
+    ids = [v.pk for v in vendors]
+    known = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=ids[:2])
+    handles = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=[*ids, ids[0]])
+    assert set(handles) == set(ids) and len(set(handles.values())) == 4
+    assert {v: handles[v] for v in ids[:2]} == known
+    assert dict(Pseudonym.objects.filter(customer=customer).values_list("vendor_id", "handle")) == handles
+
+
+def test_handles_read_and_made_in_one_query_on_postgresql(customer, django_assert_num_queries):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement way is PostgreSQL's")
+    ids = [VendorFactory().pk for _ in range(4)]
+    ensure_pseudonyms(customer_id=customer.pk, vendor_ids=ids[:2])
+    with django_assert_num_queries(1):
+        assert len(ensure_pseudonyms(customer_id=customer.pk, vendor_ids=ids)) == 4
 
 
 def test_her_private_notes_reach_no_vendor(

@@ -11,7 +11,8 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from broker.core.bulk import filter_by_ids, insert_ignoring_conflicts
@@ -33,7 +34,11 @@ def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[in
     """The customer's handle for each vendor, made on first contact. Handles are random, so
     nothing about them links one vendor's view of the customer to another's."""
     vendor_ids = list(dict.fromkeys(vendor_ids))
-    handles = handles_for_customer(customer_id=customer_id, vendor_ids=vendor_ids)
+    database = connections[router.db_for_write(Pseudonym)]
+    if database.vendor == "postgresql":
+        handles = _read_or_make_pseudonyms(database, customer_id, vendor_ids)
+    else:
+        handles = handles_for_customer(customer_id=customer_id, vendor_ids=vendor_ids)
     for _attempt in range(3):
         missing = [vendor_id for vendor_id in vendor_ids if vendor_id not in handles]
         if not missing:
@@ -50,6 +55,34 @@ def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[in
         else:  # another worker made some first (or, once in 2^64, a handle was taken): read them back
             handles.update(handles_for_customer(customer_id=customer_id, vendor_ids=missing))
     return handles
+
+
+def _read_or_make_pseudonyms(database: BaseDatabaseWrapper, customer_id: int, vendor_ids: list[int]) -> dict[int, str]:
+    """The existing handles and new ones for the rest, in one statement on PostgreSQL: what the
+    read and the insert of ``ensure_pseudonyms`` do in two round trips, which for the usual
+    request (50 vendors) cost more than the rows. Hand-written because the ORM has no
+    INSERT that reads back the rows it skipped. A pair another transaction is making at the
+    same moment is left out (the read does not see it yet, the insert skips it); so is a handle
+    that was taken; ``ensure_pseudonyms`` makes or reads those again."""
+    if not vendor_ids:
+        return {}
+    table = database.ops.quote_name(Pseudonym._meta.db_table)
+    made = [f"c_{secrets.token_hex(8)}" for _ in vendor_ids]
+    sql = f"""
+        WITH wanted AS (SELECT * FROM unnest(%s::bigint[], %s::varchar[]) AS w(vendor_id, handle)),
+        existing AS (SELECT vendor_id, handle FROM {table} WHERE customer_id = %s AND vendor_id = ANY(%s::bigint[])),
+        made AS (
+            INSERT INTO {table} (customer_id, vendor_id, handle, created_at)
+            SELECT %s, w.vendor_id, w.handle, %s FROM wanted w
+            WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.vendor_id = w.vendor_id)
+            ON CONFLICT DO NOTHING
+            RETURNING vendor_id, handle
+        )
+        SELECT vendor_id, handle FROM existing UNION ALL SELECT vendor_id, handle FROM made
+    """  # noqa: S608 (the table name is the model's; every value is a parameter)
+    with database.cursor() as cursor:
+        cursor.execute(sql, [vendor_ids, made, customer_id, vendor_ids, customer_id, timezone.now()])
+        return dict(cursor.fetchall())
 
 
 def handles_for_customer(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[int, str]:

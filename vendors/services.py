@@ -381,21 +381,22 @@ def reindex_all_subscriptions() -> int:
 # The inbox -------------------------------------------------------------------------------
 
 
-def deliver(*, intent: Intent, matches: Iterable[tuple[int, UUID | None]]) -> int:
+def deliver(*, intent: Intent, matches: Iterable[tuple[int, UUID | None]]) -> dict[int, str]:
     """Put ``intent`` in the inbox of each matched vendor, ``matches`` being (vendor id, the
     subscription that matched) pairs, with the customer's handle for each vendor made first.
 
     Idempotent: a delivery is unique per intent and vendor, so a second run adds nothing.
-    Returns how many deliveries this call wrote.
+    Returns the customer's handle for each of these vendors (what their views of it carry).
     """
     matches = list(matches)
-    ensure_pseudonyms(customer_id=intent.customer_id, vendor_ids=[vendor_id for vendor_id, _ in matches])
+    handles = ensure_pseudonyms(customer_id=intent.customer_id, vendor_ids=[vendor_id for vendor_id, _ in matches])
     now = timezone.now()
-    return insert_ignoring_conflicts(
+    insert_ignoring_conflicts(
         Delivery,
         ("intent", "vendor", "subscription", "created_at"),
         [(intent.pk, vendor_id, subscription_id, now) for vendor_id, subscription_id in matches],
     )
+    return handles
 
 
 def mark_seen(*, vendor: Vendor, intent_id: UUID) -> None:

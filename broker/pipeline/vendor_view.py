@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -160,17 +160,23 @@ def inbox_views(*, vendor_id: int, deliveries: Sequence[Delivery]) -> list[dict[
 
 
 def intent_json_by_vendor(
-    *, intent: Intent, vendor_ids: Sequence[int], extra: dict[str, Any] | None = None
+    *,
+    intent: Intent,
+    vendor_ids: Sequence[int],
+    extra: dict[str, Any] | None = None,
+    handles: Mapping[int, str] | None = None,
 ) -> dict[int, str]:
     """Each vendor's view of one intent, as JSON text, for the vendors that hold a handle for
-    the customer (every vendor it was delivered to).
+    the customer (every vendor it was delivered to). ``handles``, the customer's handle for
+    each of ``vendor_ids`` when the caller has just made them, spares reading them.
 
     The views differ only in the handle, except for the few vendors with a bid on it or to whom
     she revealed who she is. So the common view is encoded once and each handle spliced in:
     encoding 10,000 copies would cost more than writing them. ``extra`` is added to every view
     (the reason it was withdrawn, say).
     """
-    handles = handles_for_customer(customer_id=intent.customer_id, vendor_ids=vendor_ids)
+    if handles is None:
+        handles = handles_for_customer(customer_id=intent.customer_id, vendor_ids=vendor_ids)
     reputation = customer_reputation(intent.customer_id)
     # Few vendors have bid on one intent or been told who she is: read those few, not 10,000 ids.
     bids = {vendor_id: bid for vendor_id, bid in latest_bids_on(intent_id=intent.pk).items() if vendor_id in handles}

@@ -276,6 +276,10 @@ INTENTCAST = {
     "TAXONOMY_CACHE_SECONDS": env.float("TAXONOMY_CACHE_SECONDS", default=60.0),
     # A fan-out writes deliveries and vendors' events this many vendors at a time (broker.pipeline.fanout).
     "FANOUT_CHUNK_SIZE": env.int("FANOUT_CHUNK_SIZE", default=10_000),
+    # An audience of up to this many vendors gets its inboxes and its intent.matched events in one
+    # task and one transaction; a larger one sees the intent in its inboxes first and its events
+    # in a second step (broker.pipeline.fanout.deliver_intent).
+    "FANOUT_ONE_STEP_MAX": env.int("FANOUT_ONE_STEP_MAX", default=1000),
     # Deliveries are written in batches of this size.
     "DELIVERY_BATCH_SIZE": env.int("DELIVERY_BATCH_SIZE", default=2000),
     # Webhook endpoints on loopback/private addresses are refused unless this is true.

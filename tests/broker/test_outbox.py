@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from broker.celery import ConnectionReusingWorkerFixup, app
@@ -35,13 +36,57 @@ def test_event_is_processed_once(customer, publish, subscribe, vendor):
     assert Delivery.objects.filter(intent=intent).count() == 1
 
 
-def test_inboxes_first_then_events_in_a_second_step(customer, publish, subscribe, vendor):
+def test_a_small_audience_gets_inboxes_and_events_in_one_step(customer, publish, subscribe, vendor):
+    subscribe(vendor)
+    intent = publish(customer)
+    (published,) = OutboxEvent.objects.all()  # no intent.delivered: no second task
+    assert published.kind == "intent.published" and published.processed_at is not None
+    assert published.dispatched_at is None  # the first dispatch costs no write
+    assert Delivery.objects.filter(intent=intent, vendor=vendor).exists()
+    event = VendorEvent.objects.get(vendor=vendor, kind="intent.matched", subject=str(intent.pk))
+    handle = Pseudonym.objects.get(vendor=vendor, customer=customer).handle
+    assert event.payload["data"]["customer"]["handle"] == handle
+
+
+def test_a_large_audience_gets_inboxes_first_then_events_in_a_second_step(
+    customer, publish, subscribe, vendor, settings
+):
+    settings.INTENTCAST = {**settings.INTENTCAST, "FANOUT_ONE_STEP_MAX": 0}
     subscribe(vendor)
     intent = publish(customer)
     published, delivered = OutboxEvent.objects.order_by("id")
     assert (published.kind, delivered.kind) == ("intent.published", "intent.delivered")
     assert delivered.payload == {"intent_id": str(intent.pk)} and delivered.processed_at is not None
     assert VendorEvent.objects.filter(vendor=vendor, kind="intent.matched", subject=str(intent.pk)).count() == 1
+
+
+@pytest.mark.parametrize("one_step_max", [1000, 0])
+def test_both_ways_record_the_same_events(customer, publish, subscribe, settings, one_step_max):
+    settings.INTENTCAST = {**settings.INTENTCAST, "FANOUT_ONE_STEP_MAX": one_step_max}
+    vendors = [VendorFactory() for _ in range(3)]
+    for vendor in vendors:
+        subscribe(vendor)
+    intent = publish(customer)
+    handles = dict(Pseudonym.objects.filter(customer=customer).values_list("vendor_id", "handle"))
+    events = VendorEvent.objects.filter(kind="intent.matched", subject=str(intent.pk))
+    assert {event.vendor_id: event.payload["data"]["customer"]["handle"] for event in events} == handles
+    assert sorted(handles) == sorted(vendor.pk for vendor in vendors)
+
+
+def test_a_small_fan_out_reads_as_much_for_20_vendors_as_for_2(customer, subscribe, categories, regions):
+    """The one-step fan-out's queries do not grow with its audience (the bulk writes go past the
+    ORM's cursor and are not counted here; each is one statement)."""
+    counts = []
+    for more in (0, 2, 18):  # the first matches nobody: it reads the taxonomy the process then remembers
+        for _ in range(more):
+            subscribe(VendorFactory())
+        publish_intent(customer=customer, title="Yaris", category=categories["cars"], region=regions["GB"])
+        event = OutboxEvent.objects.get(kind="intent.published", processed_at__isnull=True)  # on_commit never ran
+        with CaptureQueriesContext(connection) as queries:
+            assert outbox.process_event(event.pk, HANDLERS) is True
+        counts.append(len(queries))
+    assert Delivery.objects.count() == 2 + 20 and VendorEvent.objects.count() == 2 + 20
+    assert counts[1] == counts[2]
 
 
 def test_fan_out_twice_delivers_nothing_twice(customer, publish, subscribe):
