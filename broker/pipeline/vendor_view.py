@@ -376,8 +376,6 @@ class InboxStatementPage:
         self.vendor_id = vendor_id
         self.descending = True
         self.position: int | None = None
-        self.offset = 0
-        self.limit: int | None = None
 
     def _copy(self, **changes: Any) -> InboxStatementPage:
         page = InboxStatementPage(self.vendor_id)
