@@ -21,6 +21,7 @@ from broker.api.pagination import IdCursorPagination, OldestFirstCursorPaginatio
 from broker.api.permissions import IsVendor
 from broker.core.errors import NotFound
 from broker.pipeline.vendor_view import (
+    InboxRow,
     InboxStatementPage,
     annotated_deliveries,
     annotated_inbox,
@@ -212,9 +213,12 @@ class IntentViewSet(ApiMixin, viewsets.GenericViewSet):
         filtered = any(name in request.query_params for name in InboxFilter.base_filters)
         if not filtered and inbox_statement_applies():
             # The unfiltered inbox, the one read most, in one prepared statement of plain rows.
-            rows = self.paginate_queryset(InboxStatementPage(request.user.pk))
+            # Not a QuerySet: DRF's cursor pagination only orders, filters and slices what it is given.
+            rows = self.paginate_queryset(InboxStatementPage(request.user.pk))  # type: ignore[arg-type]
             assert rows is not None  # pagination_class is set
-            return self.get_paginated_response(inbox_statement_views(vendor_id=request.user.pk, rows=rows))
+            return self.get_paginated_response(
+                inbox_statement_views(vendor_id=request.user.pk, rows=cast(list[InboxRow], rows))
+            )
         deliveries = self.filter_queryset(annotated_inbox(_vendor(request)).all())
         page = self.paginate_queryset(deliveries)
         assert page is not None  # pagination_class is set

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections, router
 from django.db.models import QuerySet
@@ -258,45 +257,61 @@ def intent_json_by_vendor(
 
 # The inbox's statement (PostgreSQL) ------------------------------------------------------------
 
-# Each row of the inbox's statement (``_INBOX_SELECT``): the delivery, its intent's columns as
-# ``intent_for_vendor`` reads them, the vendor's facts about it (``inbox_annotations``) and its
-# latest bid's columns (``Bid``'s concrete fields in order, ``bid_id`` first, None without a bid)
-# with whether that bid has photos.
+
+class InboxRow(NamedTuple):
+    """A row of the inbox's statement (``_INBOX_SELECT``): the delivery, its intent's columns as
+    ``intent_for_vendor`` reads them, the vendor's facts about it (``inbox_annotations``) and its
+    latest bid's columns (``Bid``'s concrete fields in order, None without a bid) with whether
+    that bid has photos."""
+
+    id: int
+    seen_at: datetime | None
+    intent_id: uuid.UUID
+    customer_id: int
+    title: str
+    details: str
+    language: str
+    category_slug: str
+    attributes: str  # JSON
+    region_code: str
+    budget_max: Decimal | None
+    currency: str
+    terms: str  # JSON
+    agreement: str  # JSON: [code, version, title, summary, clauses]
+    status: str
+    format: str
+    sealed_until: datetime | None
+    revision: int
+    created_at: datetime
+    expires_at: datetime
+    handle: str | None
+    revealed: bool
+    offers: int
+    best_amount: Decimal | None
+    best_currency: str | None
+    ratings: int | None
+    score: float | None
+    bid_id: uuid.UUID | None
+    bid_intent_id: uuid.UUID | None
+    bid_vendor_id: int | None
+    bid_amount: Decimal | None
+    bid_currency: str | None
+    bid_message: str | None
+    bid_offered_attributes: str | None  # JSON
+    bid_valid_until: datetime | None
+    bid_terms_accepted: str | None  # JSON
+    bid_status: str | None
+    bid_decline_reason: str | None
+    bid_created_at: datetime | None
+    bid_updated_at: datetime | None
+    bid_decided_at: datetime | None
+    bid_has_photos: bool
+
+
 _BID_COLUMNS = tuple(field.column for field in Bid._meta.concrete_fields)
-InboxRow = namedtuple(  # noqa: PYI024 (a plain row: positions are the statement's columns)
-    "InboxRow",
-    (
-        "id",
-        "seen_at",
-        "intent_id",
-        "customer_id",
-        "title",
-        "details",
-        "language",
-        "category_slug",
-        "attributes",
-        "region_code",
-        "budget_max",
-        "currency",
-        "terms",
-        "agreement",
-        "status",
-        "format",
-        "sealed_until",
-        "revision",
-        "created_at",
-        "expires_at",
-        "handle",
-        "revealed",
-        "offers",
-        "best_amount",
-        "best_currency",
-        "ratings",
-        "score",
-        *(f"bid_{column}" for column in _BID_COLUMNS),
-        "bid_has_photos",
-    ),
-)
+# The bid's part of a row is Bid's columns in the model's order (``_bid`` loads them as the ORM
+# would): a column added to Bid must be added to InboxRow too.
+assert InboxRow._fields[-len(_BID_COLUMNS) - 1 : -1] == tuple(f"bid_{column}" for column in _BID_COLUMNS)
 
 # The inbox's page of deliveries is chosen first, by the delivery's index alone, and each of its
 # rows then reads the rest by key, in scalar subqueries (and a lateral one for the latest bid's
@@ -463,9 +478,10 @@ _BID_JSON_FIELDS = frozenset(
 def _bid(row: InboxRow) -> Bid:
     """The row's latest bid as the ORM would load it (``bid_for_vendor`` builds its view), with
     ``has_photos`` for ``prefetch_photos``."""
+    columns: tuple[Any, ...] = row[-len(_BID_COLUMNS) - 1 : -1]
     values = [
         json.loads(value) if field.attname in _BID_JSON_FIELDS and value is not None else value
-        for field, value in zip(Bid._meta.concrete_fields, row[len(row) - len(_BID_COLUMNS) - 1 : -1], strict=True)
+        for field, value in zip(Bid._meta.concrete_fields, columns, strict=True)
     ]
     bid = Bid.from_db(router.db_for_read(Bid), [field.attname for field in Bid._meta.concrete_fields], values)
     bid.has_photos = row.bid_has_photos  # type: ignore[attr-defined]
