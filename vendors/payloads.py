@@ -94,13 +94,13 @@ def message_for_vendor(message: Message, *, handle: str) -> dict[str, Any]:
 
 def agreement_for_vendor(agreement: Agreement) -> dict[str, Any]:
     """An agreement of the roster: what a request proffers and a vendor may propose."""
-    return {
-        "code": agreement.code,
-        "version": agreement.version,
-        "title": agreement.title,
-        "summary": agreement.summary,
-        "clauses": agreement.clauses,
-    }
+    return agreement_view(agreement.code, agreement.version, agreement.title, agreement.summary, agreement.clauses)
+
+
+def agreement_view(code: str, version: int, title: str, summary: str, clauses: Any) -> dict[str, Any]:
+    """``agreement_for_vendor`` from the agreement's columns (the inbox's statement reads them
+    as plain values, without an Agreement object)."""
+    return {"code": code, "version": version, "title": title, "summary": summary, "clauses": clauses}
 
 
 def record_for_vendor(record: AgreementRecord) -> dict[str, Any]:

@@ -553,11 +553,11 @@ def latest_bids(*, vendor_ids: Iterable[int], intent_ids: Iterable[UUID]) -> dic
     )
     for bid in bids:
         latest[(bid.vendor_id, bid.intent_id)] = bid  # the latest wins
-    _prefetch_photos(latest.values())
+    prefetch_photos(latest.values())
     return latest
 
 
-def _prefetch_photos(bids: Iterable[Bid]) -> None:
+def prefetch_photos(bids: Iterable[Bid]) -> None:
     """Load the photos of ``bids`` (annotated ``has_photos``) as ``prefetch_related`` would, but
     with no query when none of them has any, as most pages of an inbox: an empty result is set
     for those, so that ``bid.photos.all()`` reads nothing either."""
