@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from broker.core.bulk import filter_by_ids, insert_ignoring_conflicts
+from broker.core.bulk import filter_by_ids, insert_new
 from broker.core.errors import IntentClosed, NotFound
 from intents.models import Intent
 from intents.selectors import customer_intent
@@ -40,7 +40,7 @@ def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[in
             break
         made = {vendor_id: f"c_{secrets.token_hex(8)}" for vendor_id in missing}
         now = timezone.now()
-        inserted = insert_ignoring_conflicts(
+        inserted = insert_new(
             Pseudonym,
             ("customer", "vendor", "handle", "created_at"),
             [(customer_id, vendor_id, handle, now) for vendor_id, handle in made.items()],
