@@ -244,11 +244,16 @@ class Pseudonym(models.Model):
     # The unique pair (vendor, customer) below serves look-ups by vendor; a fan-out writes one
     # pseudonym per vendor, so every index counts.
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="pseudonyms", db_index=False)
-    handle = models.CharField(max_length=32, unique=True)
+    # Unique by a constraint rather than ``unique=True``, which on PostgreSQL would add a second
+    # index on the handle (``varchar_pattern_ops``, for LIKE 'prefix%'), which no query uses.
+    handle = models.CharField(max_length=32)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["vendor", "customer"], name="pseudonym_once_per_pair")]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "customer"], name="pseudonym_once_per_pair"),
+            models.UniqueConstraint(fields=["handle"], name="pseudonym_handle_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.handle

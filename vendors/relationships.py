@@ -15,7 +15,7 @@ from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from broker.core.bulk import filter_by_ids, insert_ignoring_conflicts
+from broker.core.bulk import filter_by_ids, insert_new
 from broker.core.errors import IntentClosed, NotFound
 from intents.models import Intent
 from intents.selectors import customer_intent
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 MAX_PHONE = 40
 MAX_NOTE = 5000
+# Up to this many vendors, a customer's handles are read and made in one statement; for more (a
+# chunk of a big fan-out) reading them and then writing the missing ones by COPY (insert_new) is
+# faster than sending every new handle through the statement's arrays.
+ONE_STATEMENT_MAX = 1000
 
 
 def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[int, str]:
@@ -35,7 +39,7 @@ def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[in
     nothing about them links one vendor's view of the customer to another's."""
     vendor_ids = list(dict.fromkeys(vendor_ids))
     database = connections[router.db_for_write(Pseudonym)]
-    if database.vendor == "postgresql":
+    if database.vendor == "postgresql" and len(vendor_ids) <= ONE_STATEMENT_MAX:
         handles = _read_or_make_pseudonyms(database, customer_id, vendor_ids)
     else:
         handles = handles_for_customer(customer_id=customer_id, vendor_ids=vendor_ids)
@@ -45,7 +49,7 @@ def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[in
             break
         made = {vendor_id: f"c_{secrets.token_hex(8)}" for vendor_id in missing}
         now = timezone.now()
-        inserted = insert_ignoring_conflicts(
+        inserted = insert_new(
             Pseudonym,
             ("customer", "vendor", "handle", "created_at"),
             [(customer_id, vendor_id, handle, now) for vendor_id, handle in made.items()],

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from broker.core.audit import record_audit
-from broker.core.bulk import insert_ignoring_conflicts
+from broker.core.bulk import insert_new
 from broker.core.errors import AlreadyBidding, BidNotActive, Conflict, IntentClosed, NotFound, prefixed_errors
 from broker.core.keywords import MAX_STEM, index_stem, keyword_stems
 from broker.core.mail import email_after_commit
@@ -391,7 +391,7 @@ def deliver(*, intent: Intent, matches: Iterable[tuple[int, UUID | None]]) -> di
     matches = list(matches)
     handles = ensure_pseudonyms(customer_id=intent.customer_id, vendor_ids=[vendor_id for vendor_id, _ in matches])
     now = timezone.now()
-    insert_ignoring_conflicts(
+    insert_new(
         Delivery,
         ("intent", "vendor", "subscription", "created_at"),
         [(intent.pk, vendor_id, subscription_id, now) for vendor_id, subscription_id in matches],

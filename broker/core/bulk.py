@@ -1,6 +1,7 @@
-"""Bulk SQL for the fan-out sizes (10,000 rows in one statement): reading by a long list of ids
-and inserting while skipping rows that already exist. Hand-written because the ORM's
-``bulk_create`` builds a model instance per row, which costs more than the database's work."""
+"""Bulk SQL for the fan-out sizes (10,000 rows in one statement): reading by a long list of ids,
+inserting while skipping rows that already exist, and copying in rows that should not exist
+yet. Hand-written because the ORM's ``bulk_create`` builds a model instance per row, which costs
+more than the database's work, and has no ``COPY``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -68,6 +69,45 @@ def insert_ignoring_conflicts(model: type[models.Model], fields: Sequence[str], 
     if connection.vendor == "postgresql":
         return _insert_unnest(connection, model, targets, rows)
     return _insert_values(connection, model, targets, rows)
+
+
+def insert_new(model: type[models.Model], fields: Sequence[str], rows: Sequence[Row]) -> int:
+    """``insert_ignoring_conflicts`` for rows that should not exist yet (a fan-out's deliveries
+    and first-contact pseudonyms): the same rows end up written and the same count is returned,
+    faster when none exists.
+
+    On PostgreSQL the rows go in by one binary ``COPY`` (the server inserts them in batches and
+    parses no statement; about a fifth less than ``INSERT ... SELECT FROM unnest ... ON
+    CONFLICT`` for 100,000 deliveries and pseudonyms). ``COPY`` cannot skip a row that breaks a
+    unique constraint, so it runs in a savepoint: if one row existed after all (a re-run, or
+    another worker wrote it first), the savepoint is rolled back and the rows go through
+    ``insert_ignoring_conflicts``. Elsewhere it is ``insert_ignoring_conflicts``. Values are
+    Python values psycopg adapts to the columns' types (ids, text, times; no JSON fields).
+    """
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        return insert_ignoring_conflicts(model, fields, rows)
+    targets = [_column_field(model, name) for name in fields]
+    quote = connection.ops.quote_name
+    sql = (
+        f"COPY {quote(model._meta.db_table)} ({', '.join(quote(_column(field)) for field in targets)})"
+        " FROM STDIN (FORMAT BINARY)"
+    )
+    types = [(field.db_type(connection) or "").split("(")[0] for field in targets]
+    try:
+        with (
+            transaction.atomic(using=connection.alias),
+            psycopg.Cursor(connection.connection) as cursor,
+            cursor.copy(sql) as copy,
+        ):
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.errors.UniqueViolation:
+        return insert_ignoring_conflicts(model, fields, rows)
+    return len(rows)
 
 
 def _column_field(model: type[models.Model], name: str) -> _Field:

@@ -1,7 +1,9 @@
 """Keyword stems, so that "hatchbacks" matches "hatchback" in the intent's language.
 
-Stemming uses the Snowball stemmers (``snowballstemmer``); the language is an ISO 639-1 code
-mapped to its Snowball algorithm through ``pycountry``. An unknown language falls back to
+Stemming uses the Snowball stemmers (``snowballstemmer``, which runs them through PyStemmer's C
+build of the same algorithms: the same stems, tens of times faster than its pure Python, and an
+intent's text is stemmed on every match); the language is an ISO 639-1 code mapped to its
+Snowball algorithm through ``pycountry``. An unknown language falls back to
 lower-casing, which still makes matching case-insensitive.
 """
 
