@@ -372,7 +372,10 @@ def throughput(args, reader_key: str, bidder_key: str, detail_id, fresh: list, p
     for i, (label, _, _) in enumerate(endpoints):
         runs = results[i]
         rps = statistics.median(run["rps"] for run in runs)
-        ratio = statistics.median(run["rps"] / floor["rps"] for run, floor in zip(runs, results[0], strict=True))
+        # A round in which the floor completed nothing (a machine busy with something else) says
+        # nothing about the ratio: it is left out, and said so when every round was such.
+        ratios = [run["rps"] / floor["rps"] for run, floor in zip(runs, results[0], strict=True) if floor["rps"]]
+        ratio = statistics.median(ratios) if ratios else float("nan")
         bad = sum(run["not_2xx"] for run in runs) / max(1, sum(run["requests"] for run in runs))
         target = f"{ratio:.2f} (>= {targets[i]})" if i in targets else "1"
         errors = "; socket errors " + runs[-1]["socket_errors"] if runs[-1]["socket_errors"] else ""
