@@ -163,12 +163,14 @@ def intent_detail(request, pk):
     return _detail_page(request, pk)
 
 
-def _offers_context(request, intent, bids) -> dict:
+def _offers_context(request, intent, bids, schema) -> dict:
     """The offers section: the comparison, or the sealed notice, and how far the request got.
-    ``bids``: ``intent_bids``, which the page reads once for this section and for the deal."""
+    ``bids``: ``intent_bids``, which the page reads once for this section and for the deal;
+    ``schema``: the category's, read once for the comparison and for her wishes."""
     reputations = vendor_cards({b.vendor_id for b in bids})
     sealed = sealed_notice(intent, len(bids))
-    offers, sort = sort_offers([] if sealed else build_offers(intent, bids, reputations), request.GET.get("sort", ""))
+    offers = [] if sealed else build_offers(intent, schema, bids, reputations)
+    offers, sort = sort_offers(offers, request.GET.get("sort", ""))
     answers = terms_answers(
         intent,
         vendor_selectors.intent_agreement_answers(intent=intent),
@@ -227,13 +229,15 @@ def intent_offers(request, pk):
     """The offers section alone: what the page polls for (htmx) so new offers appear live."""
     intent = _own_intent(request, pk)
     bids = vendor_selectors.intent_bids(intent=intent)
-    return render(request, "website/_offers.html", _offers_context(request, intent, bids))
+    context = _offers_context(request, intent, bids, category_schema(intent.category))
+    return render(request, "website/_offers.html", context)
 
 
 def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
     intent = _own_intent(request, pk)
     bids = vendor_selectors.intent_bids(intent=intent)
-    context = _offers_context(request, intent, bids)
+    schema = category_schema(intent.category)
+    context = _offers_context(request, intent, bids, schema)
     # The offer she accepted, if any: among the bids read above (only withdrawn ones are not).
     accepted = next((bid for bid in bids if bid.status == Bid.Status.ACCEPTED), None)
     my_rating = customer_rating_of(bid=accepted) if accepted is not None else None
@@ -261,13 +265,9 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
             "rating_form": RatingForm() if accepted is not None and my_rating is None and may_rate(accepted) else None,
             "reveal": reveal,
             "reveal_form": reveal_form,
-            "attribute_labels": _attribute_labels(intent),
+            "attribute_labels": describe_attributes(schema, intent.attributes, country=intent.region.code),
         },
     )
-
-
-def _attribute_labels(intent) -> list[tuple[str, str]]:
-    return describe_attributes(category_schema(intent.category), intent.attributes, country=intent.region.code)
 
 
 @login_required
