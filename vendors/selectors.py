@@ -563,7 +563,11 @@ def _prefetch_photos(bids: Iterable[Bid]) -> None:
     _prefetch_present(bids, photos="has_photos")
 
 
-_RELATED = {"photos": BidPhoto, "revisions": BidRevision, "counters": BidCounter}
+_RELATED: dict[str, type[BidPhoto] | type[BidRevision] | type[BidCounter]] = {
+    "photos": BidPhoto,
+    "revisions": BidRevision,
+    "counters": BidCounter,
+}
 
 
 def _prefetch_present(bids: Iterable[Bid], **flags: str) -> None:
@@ -579,7 +583,7 @@ def _prefetch_present(bids: Iterable[Bid], **flags: str) -> None:
                 present.append(bid)
             else:
                 none = _RELATED[name].objects.none()
-                none._result_cache, none._prefetch_done = [], True  # type: ignore[attr-defined]  # read, as prefetch leaves it
+                none._result_cache, none._prefetch_done = [], True  # type: ignore[union-attr]  # read, as prefetch leaves it
                 cache = bid.__dict__.setdefault("_prefetched_objects_cache", {})
                 cache[name] = none
         if present:
@@ -616,7 +620,7 @@ def intent_bids(*, intent: Intent) -> list[Bid]:
             has_counters=Exists(BidCounter.objects.filter(bid_id=OuterRef("pk"))),
         )
     )
-    found = list(bids)
+    found: list[Bid] = list(bids)
     _prefetch_present(found, photos="has_photos", revisions="has_revisions", counters="has_counters")
     return found
 
