@@ -267,7 +267,10 @@ def main() -> None:
     from bench import data
     from vendors.models import Bid
 
-    header(f"The vendor API against its floor ({os.cpu_count()} CPUs, gunicorn 2 sync workers)")
+    if args.only == "page":
+        header("Her request page with 50 offers")
+    else:
+        header(f"The vendor API against its floor ({os.cpu_count()} CPUs, gunicorn 2 sync workers)")
     started = time.perf_counter()
     reset_data()
     flush_broker()
