@@ -3,6 +3,7 @@ request page with 50 offers.
 
     python bench/api.py                   # 3 rounds of 5 s per endpoint (about 3 minutes)
     python bench/api.py --seconds 2 --rounds 1     # quicker
+    python bench/api.py --only page                # part 4 alone (about 20 s)
 
 1. The API: gunicorn with the production settings (bench.api_settings: broker.settings.production
    as deploy/env.example configures it, on the bench's database and Redis db) and 2 sync workers;
@@ -55,6 +56,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--big-inbox", type=int, default=20_000, help="deliveries of the big inbox")
     parser.add_argument("--samples", type=int, default=60, help="in-process requests per figure")
+    parser.add_argument(
+        "--only",
+        choices=("all", "page"),
+        default="all",
+        help="'page': only part 4, her request page with 50 offers, on fresh data (default: all)",
+    )
     return parser.parse_args()
 
 
@@ -260,7 +267,10 @@ def main() -> None:
     from bench import data
     from vendors.models import Bid
 
-    header(f"The vendor API against its floor ({os.cpu_count()} CPUs, gunicorn 2 sync workers)")
+    if args.only == "page":
+        header("Her request page with 50 offers")
+    else:
+        header(f"The vendor API against its floor ({os.cpu_count()} CPUs, gunicorn 2 sync workers)")
     started = time.perf_counter()
     reset_data()
     flush_broker()
@@ -268,6 +278,9 @@ def main() -> None:
     tax = data.build_taxonomy()
     users = get_user_model().objects
     customers = [users.create_user(f"customer{i}", f"customer{i}@bench.example", "x" * 12) for i in range(20)]
+    if args.only == "page":
+        request_page(tax, customers[0], rng, Client(HTTP_HOST="127.0.0.1"), args.samples)
+        return
 
     reader, reader_key = key_for("Reader")  # 200 deliveries, some with its bids
     reader_intents = make_intents(tax, customers, 200, rng, prefix="reader")

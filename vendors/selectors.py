@@ -493,40 +493,40 @@ def history_vendors(*, customer: User) -> list[Vendor]:
     )
 
 
-def audience_of(*, intent: Intent) -> list[dict[str, Any]]:
+def audience_of(*, intent: Intent, offered_vendor_ids: Iterable[int]) -> list[dict[str, Any]]:
     """Who her request reached and what each did with it, for her eyes only: per vendor (by
     name) whether it still has it, opened it, passed (with the reason's label) or offered, and
-    whether she invited it. Vendors that had it and lost it after an amendment are listed too."""
-    offered = dict(
-        Bid.objects.filter(intent=intent)
-        .exclude(status=Bid.Status.WITHDRAWN)
-        .values("vendor_id")
-        .annotate(n=Count("id"))
-        .values_list("vendor_id", "n")
+    whether she invited it. Vendors that had it and lost it after an amendment are listed too.
+
+    ``offered_vendor_ids``: the vendors with a bid on it that is not withdrawn, which the page
+    has read already (``intent_bids``). Whether she invited each is read in the same query as
+    the deliveries, as plain rows: one query for the list."""
+    invited = AudienceChoice.objects.filter(
+        intent_id=OuterRef("intent_id"), vendor_id=OuterRef("vendor_id"), kind=AudienceChoice.Kind.INVITE
     )
-    invited = {
-        vendor_id
-        for vendor_id, kind in audience_choices(intent_id=intent.pk).items()
-        if kind == AudienceChoice.Kind.INVITE
-    }
+    offered = set(offered_vendor_ids)
     labels = dict(Delivery.PassReason.choices)
-    rows = []
-    for delivery in (
-        Delivery.objects.filter(intent=intent).select_related("vendor").order_by("vendor__name", "vendor_id")
-    ):
-        rows.append(
-            {
-                "vendor": delivery.vendor,
-                "delivered_at": delivery.created_at,
-                "withdrawn": delivery.withdrawn_at is not None,
-                "seen_at": delivery.seen_at,
-                "passed_at": delivery.passed_at,
-                "pass_reason": labels.get(delivery.pass_reason, "no reason given") if delivery.passed_at else "",
-                "offered": offered.get(delivery.vendor_id, 0) > 0,
-                "invited": delivery.vendor_id in invited,
-            }
+    deliveries = (
+        Delivery.objects.filter(intent=intent)
+        .annotate(invited=Exists(invited))
+        .order_by("vendor__name", "vendor_id")
+        .values_list(
+            "vendor_id", "vendor__name", "created_at", "withdrawn_at", "seen_at", "passed_at", "pass_reason", "invited"
         )
-    return rows
+    )
+    return [
+        {
+            "vendor_name": name,
+            "delivered_at": created_at,
+            "withdrawn": withdrawn_at is not None,
+            "seen_at": seen_at,
+            "passed_at": passed_at,
+            "pass_reason": labels.get(pass_reason, "no reason given") if passed_at else "",
+            "offered": vendor_id in offered,
+            "invited": invited_it,
+        }
+        for vendor_id, name, created_at, withdrawn_at, seen_at, passed_at, pass_reason, invited_it in deliveries
+    ]
 
 
 # Bids --------------------------------------------------------------------------------------
@@ -559,18 +559,35 @@ def latest_bids(*, vendor_ids: Iterable[int], intent_ids: Iterable[UUID]) -> dic
 
 def prefetch_photos(bids: Iterable[Bid]) -> None:
     """Load the photos of ``bids`` (annotated ``has_photos``) as ``prefetch_related`` would, but
-    with no query when none of them has any, as most pages of an inbox: an empty result is set
-    for those, so that ``bid.photos.all()`` reads nothing either."""
-    with_photos = []
-    for bid in bids:
-        if bid.has_photos:  # type: ignore[attr-defined]
-            with_photos.append(bid)
-        else:
-            none = BidPhoto.objects.none()
-            none._result_cache, none._prefetch_done = [], True  # type: ignore[attr-defined]  # read, as prefetch leaves it
-            bid._prefetched_objects_cache = {"photos": none}  # type: ignore[attr-defined]
-    if with_photos:
-        prefetch_related_objects(with_photos, "photos")
+    with no query when none of them has any, as most pages of an inbox."""
+    _prefetch_present(bids, photos="has_photos")
+
+
+_RELATED: dict[str, type[BidPhoto] | type[BidRevision] | type[BidCounter]] = {
+    "photos": BidPhoto,
+    "revisions": BidRevision,
+    "counters": BidCounter,
+}
+
+
+def _prefetch_present(bids: Iterable[Bid], **flags: str) -> None:
+    """Load each related list of ``bids`` named in ``flags`` (related name: the bid's boolean
+    annotation telling whether it has any) as ``prefetch_related`` would, but only for the bids
+    that have some: no query for a list no bid has. An empty, already-read result is set for the
+    others, so that ``bid.photos.all()`` reads nothing either."""
+    bids = list(bids)
+    for name, flag in flags.items():
+        present = []
+        for bid in bids:
+            if getattr(bid, flag):
+                present.append(bid)
+            else:
+                none = _RELATED[name].objects.none()
+                none._result_cache, none._prefetch_done = [], True  # type: ignore[union-attr]  # read, as prefetch leaves it
+                cache = bid.__dict__.setdefault("_prefetched_objects_cache", {})
+                cache[name] = none
+        if present:
+            prefetch_related_objects(present, name)
 
 
 def open_counter(*, bid: Bid) -> BidCounter | None:
@@ -584,22 +601,28 @@ def latest_bids_on(*, intent_id: UUID) -> dict[int, Bid]:
     return {bid.vendor_id: bid for bid in bids}
 
 
-def accepted_bid(*, intent: Intent) -> Bid | None:
-    """The offer she accepted on this request, if any."""
-    return Bid.objects.filter(intent=intent, status=Bid.Status.ACCEPTED).select_related("vendor").first()
-
-
 def outcome_of(*, bid: Bid, side: str) -> DealOutcome | None:
     """One side's word on how the deal ended, if given."""
     return DealOutcome.objects.filter(bid=bid, side=side).first()
 
 
 def intent_bids(*, intent: Intent) -> list[Bid]:
-    """The bids a customer sees on her request (not the withdrawn ones), with their vendors."""
+    """The bids a customer sees on her request (not the withdrawn ones), with their vendors,
+    photos, revisions and her requests for better offers; each of those three lists is read only
+    for the bids that have some (most have none: three queries fewer)."""
     bids = (
-        Bid.objects.filter(intent=intent).select_related("vendor").prefetch_related("photos", "revisions", "counters")
+        Bid.objects.filter(intent=intent)
+        .exclude(status=Bid.Status.WITHDRAWN)
+        .select_related("vendor")
+        .annotate(
+            has_photos=Exists(BidPhoto.objects.filter(bid_id=OuterRef("pk"))),
+            has_revisions=Exists(BidRevision.objects.filter(bid_id=OuterRef("pk"))),
+            has_counters=Exists(BidCounter.objects.filter(bid_id=OuterRef("pk"))),
+        )
     )
-    return list(bids.exclude(status=Bid.Status.WITHDRAWN))
+    found: list[Bid] = list(bids)
+    _prefetch_present(found, photos="has_photos", revisions="has_revisions", counters="has_counters")
+    return found
 
 
 def intent_bid(*, intent: Intent, bid_id: UUID | str) -> Bid:

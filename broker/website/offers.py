@@ -20,11 +20,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 from intents.comparison import MEETS, NOT_STATED, Comparison, compare, format_value, label_of
 from intents.models import Intent
-from intents.taxonomy import category_schema
 from intents.terms import describe_clauses
 from reputation.selectors import VendorCard
 from vendors.deal import offer_expired
-from vendors.models import AgreementAnswer, AgreementRecord, Bid, BidCounter, BidPhoto, Vendor
+from vendors.models import AgreementAnswer, AgreementRecord, Bid, BidCounter, BidPhoto, BidRevision, Vendor
 
 
 @dataclass
@@ -38,6 +37,7 @@ class Offer:
     counter: BidCounter | None
     budget_difference: Decimal | None  # positive: under her budget, rounded down in her favour of caution
     counter_changes: list[str] = field(default_factory=list)  # the values she asked for, for people
+    revisions: list[BidRevision] = field(default_factory=list)  # what it said before, newest first
     cells: dict[str, Any] = field(default_factory=dict)
     terms: TermsAnswer | None = None  # the vendor's answer to her terms, the agreement it stands on
     links: dict[str, str] = field(default_factory=dict)  # her actions on it (``add_links``)
@@ -138,8 +138,11 @@ def _changes(definitions: dict[str, Any], wanted: dict[str, Any], intent: Intent
     ]
 
 
-def build_offers(intent: Intent, bids: Sequence[Bid], reputations: dict[int, VendorCard]) -> list[Offer]:
-    schema = category_schema(intent.category)
+def build_offers(
+    intent: Intent, schema: list[dict], bids: Sequence[Bid], reputations: dict[int, VendorCard]
+) -> list[Offer]:
+    """The offers of ``bids`` on her request; ``schema``: its category's (``category_schema``),
+    which the page reads once for this and for her wishes."""
     definitions = {definition["name"]: definition for definition in schema}
     now = timezone.now()
     offers = []
@@ -160,6 +163,7 @@ def build_offers(intent: Intent, bids: Sequence[Bid], reputations: dict[int, Ven
                 counter=counters[-1] if counters else None,
                 budget_difference=_budget_difference(intent, bid),
                 counter_changes=_changes(definitions, counters[-1].target_attributes if counters else {}, intent),
+                revisions=revisions[::-1],
             )
         )
     return offers

@@ -43,7 +43,7 @@ from reputation.selectors import customer_rating_of, vendor_cards
 from reputation.services import may_rate, rate
 from vendors import relationships
 from vendors import selectors as vendor_selectors
-from vendors.models import DealOutcome, Message
+from vendors.models import Bid, DealOutcome, Message
 from vendors.threads import post_message
 
 
@@ -163,12 +163,14 @@ def intent_detail(request, pk):
     return _detail_page(request, pk)
 
 
-def _offers_context(request, intent) -> dict:
-    """The offers section: the comparison, or the sealed notice, and how far the request got."""
-    bids = vendor_selectors.intent_bids(intent=intent)
+def _offers_context(request, intent, bids, schema) -> dict:
+    """The offers section: the comparison, or the sealed notice, and how far the request got.
+    ``bids``: ``intent_bids``, which the page reads once for this section and for the deal;
+    ``schema``: the category's, read once for the comparison and for her wishes."""
     reputations = vendor_cards({b.vendor_id for b in bids})
     sealed = sealed_notice(intent, len(bids))
-    offers, sort = sort_offers([] if sealed else build_offers(intent, bids, reputations), request.GET.get("sort", ""))
+    offers = [] if sealed else build_offers(intent, schema, bids, reputations)
+    offers, sort = sort_offers(offers, request.GET.get("sort", ""))
     answers = terms_answers(
         intent,
         vendor_selectors.intent_agreement_answers(intent=intent),
@@ -178,7 +180,7 @@ def _offers_context(request, intent) -> dict:
     add_links(intent, offers)
     rows = matrix(offers)
     render_fragments(intent, offers, rows)
-    audience_rows = vendor_selectors.audience_of(intent=intent)
+    audience_rows = vendor_selectors.audience_of(intent=intent, offered_vendor_ids={bid.vendor_id for bid in bids})
     return {
         "terms_answers": list(answers.values()),
         "intent": intent,
@@ -226,13 +228,18 @@ def _pass_reasons(audience_rows: list[dict]) -> list[tuple[str, int]]:
 def intent_offers(request, pk):
     """The offers section alone: what the page polls for (htmx) so new offers appear live."""
     intent = _own_intent(request, pk)
-    return render(request, "website/_offers.html", _offers_context(request, intent))
+    bids = vendor_selectors.intent_bids(intent=intent)
+    context = _offers_context(request, intent, bids, category_schema(intent.category))
+    return render(request, "website/_offers.html", context)
 
 
 def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
     intent = _own_intent(request, pk)
-    context = _offers_context(request, intent)
-    accepted = vendor_selectors.accepted_bid(intent=intent)
+    bids = vendor_selectors.intent_bids(intent=intent)
+    schema = category_schema(intent.category)
+    context = _offers_context(request, intent, bids, schema)
+    # The offer she accepted, if any: among the bids read above (only withdrawn ones are not).
+    accepted = next((bid for bid in bids if bid.status == Bid.Status.ACCEPTED), None)
     my_rating = customer_rating_of(bid=accepted) if accepted is not None else None
     reveal = (
         relationships.identity_shared_with(customer=request.user, vendor_id=accepted.vendor_id)
@@ -258,13 +265,9 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
             "rating_form": RatingForm() if accepted is not None and my_rating is None and may_rate(accepted) else None,
             "reveal": reveal,
             "reveal_form": reveal_form,
-            "attribute_labels": _attribute_labels(intent),
+            "attribute_labels": describe_attributes(schema, intent.attributes, country=intent.region.code),
         },
     )
-
-
-def _attribute_labels(intent) -> list[tuple[str, str]]:
-    return describe_attributes(category_schema(intent.category), intent.attributes, country=intent.region.code)
 
 
 @login_required

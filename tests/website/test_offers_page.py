@@ -95,3 +95,27 @@ def test_the_page_counts_who_has_her_request_and_why_vendors_passed(signed_in, c
     assert "Your request reached 4 vendors; 3 opened it, 2 passed." in html
     label = Delivery.PassReason.choices[0][1].lower()
     assert f"Why they passed: 2 · {label}; 1 · no reason given." in html
+
+
+def test_revisions_and_requests_for_better_are_read_only_when_an_offer_has_some(signed_in, customer, publish):
+    """intent_bids reads a bid's photos, revisions and her requests for better only for the bids
+    that have some: none for plain offers, and what is read is listed."""
+    intent = publish(customer)
+    url = reverse("intents:detail", args=[intent.pk])
+    for n in range(2):
+        Bid.objects.create(
+            intent=intent,
+            vendor=VendorFactory(name=f"Plain {n}"),
+            amount=Decimal(2000 + n),
+            currency="GBP",
+            terms_accepted=intent.terms,
+        )
+    signed_in.get(url)  # the session, once
+    with CaptureQueriesContext(connection) as plain:
+        html = signed_in.get(url).content.decode()
+    assert "Plain 1" in html and "Revised" not in html
+    add_offers(intent, 1, start=2)  # revised once, asked for better once; no photo
+    with CaptureQueriesContext(connection) as revised:
+        html = signed_in.get(url).content.decode()
+    assert len(revised) == len(plain) + 2, [q["sql"][:80] for q in revised]
+    assert "Revised 1 time</summary>" in html and "<li>£3,102 until" in html and "You asked for" in html
