@@ -200,4 +200,5 @@ def agree_by_bidding(*, intent: Intent, vendor: Vendor, standing: BidStanding) -
         )
     if standing.answer is None:  # no race: answers, like bids, are written under the request's lock
         AgreementAnswer.objects.create(intent=intent, vendor=vendor, answer=Answer.ACCEPT, implicit=True)
-    return _reach(intent, vendor.pk, intent.agreement, handle=standing.handle).clauses
+    clauses: dict[str, Any] = _reach(intent, vendor.pk, intent.agreement, handle=standing.handle).clauses
+    return clauses

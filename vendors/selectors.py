@@ -3,10 +3,11 @@ subscriptions the matcher checks."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -228,7 +229,7 @@ def bid_standing(*, intent_id: UUID | str, vendor_id: int, customer_id: int) -> 
     bidding, clauses, answer, response, handle = row
     return BidStanding(
         bidding=bool(bidding),
-        agreed_clauses=AgreementRecord._meta.get_field("clauses").from_db_value(clauses, None, connection),
+        agreed_clauses=None if clauses is None else json.loads(clauses),  # JSON comes as text on both backends
         answer=answer,
         response=response,
         handle=handle,
@@ -249,7 +250,7 @@ def _standing_sql() -> str:
                 AND x.vendor_id = d.vendor_id)
         FROM {tables["Delivery"]} d
         WHERE d.intent_id = %(intent)s AND d.vendor_id = %(vendor)s AND d.withdrawn_at IS NULL
-    """
+    """  # noqa: S608 (table names only)
 
 
 def delivered_vendor_ids(*, intent_id: UUID | str, current: bool = True) -> list[int]:

@@ -443,7 +443,8 @@ def _clean_bid(
     if amount is None or amount < 0:
         errors["amount"] = "Enter an amount of zero or more."
     try:
-        cleaned["offered_attributes"] = clean_offer_attributes(remembered_category_schema(intent.category), offered_attributes)
+        schema = remembered_category_schema(intent.category)
+        cleaned["offered_attributes"] = clean_offer_attributes(schema, offered_attributes)
     except ValidationError as error:
         errors.update(prefixed_errors("offered_attributes", error))
     if valid_until is not None and valid_until <= timezone.now():
@@ -467,7 +468,9 @@ def place_bid(
     """Bid on a delivered, open intent. (A retried request is answered by the API's
     ``Idempotency-Key`` handling, before it gets here.)"""
     intent = lock_intent(intent_id=intent_id)
-    standing = intent and bid_standing(intent_id=intent.pk, vendor_id=vendor.pk, customer_id=intent.customer_id)
+    standing = None
+    if intent is not None:
+        standing = bid_standing(intent_id=intent.pk, vendor_id=vendor.pk, customer_id=intent.customer_id)
     if intent is None or standing is None:
         raise NotFound("No such request in your inbox.", field="intent")
     if not intent.is_open or intent.expires_at <= timezone.now():
