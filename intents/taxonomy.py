@@ -18,22 +18,37 @@ on SQLite, ``load_regions`` 7.9 s).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
 
 import pycountry
 from django.db import transaction
 
 from intents.models import Category, Region
-from intents.taxonomy_cache import forget_taxonomy
+from intents.taxonomy_cache import forget_taxonomy, remembered
 
 
 def category_schema(category: Category) -> list[dict]:
-    """The attributes an intent in ``category`` may carry: its ancestors' and its own."""
-    by_id = {c.pk: c for c in Category.objects.filter(pk__in=category.ancestor_ids)}
+    """The attributes an intent in ``category`` may carry: its ancestors' and its own. One
+    query: the ancestors are the prefixes of its materialised path."""
+    steps = range(category.steplen, len(category.path) + 1, category.steplen)
+    lineage = Category.objects.filter(path__in=[category.path[:end] for end in steps]).order_by("path")
     schema: dict[str, dict] = {}
-    for pk in category.ancestor_ids:
-        for definition in by_id[pk].attributes:
+    for attributes in lineage.values_list("attributes", flat=True):
+        for definition in attributes:
             schema[definition["name"]] = definition
     return list(schema.values())
+
+
+def remembered_category_schema(category: Category) -> tuple[Mapping[str, Any], ...]:
+    """``category_schema``, remembered by the process as the matcher remembers a category's
+    ancestors (``intents.taxonomy_cache``: forgotten when a category is saved here, and at the
+    latest after ``TAXONOMY_CACHE_SECONDS`` in every other process): every bid and revision
+    checks its offer against it. Read-only, as every caller shares it."""
+    return remembered(
+        ("category_schema", category.pk, category.path),
+        lambda: tuple(MappingProxyType(definition) for definition in category_schema(category)),
+    )
 
 
 def categories_filter_schema(categories: Iterable[Category]) -> list[dict]:

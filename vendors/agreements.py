@@ -39,7 +39,7 @@ from vendors.events import record_vendor_events
 from vendors.models import AgreementAnswer, AgreementRecord, Vendor, VendorEvent
 from vendors.payloads import answer_for_vendor
 from vendors.relationships import ensure_pseudonyms
-from vendors.selectors import is_delivered
+from vendors.selectors import BidStanding, is_delivered
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -71,9 +71,11 @@ def agreement_digest(facts: dict[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps(facts)).hexdigest()
 
 
-def _reach(intent: Intent, vendor_id: int, agreement: Agreement) -> AgreementRecord:
-    """Record the agreement reached between her and the vendor on this request."""
-    handle = ensure_pseudonyms(customer_id=intent.customer_id, vendor_ids=[vendor_id])[vendor_id]
+def _reach(intent: Intent, vendor_id: int, agreement: Agreement, *, handle: str | None = None) -> AgreementRecord:
+    """Record the agreement reached between her and the vendor on this request (``handle``: her
+    handle for the vendor, when the caller has read it)."""
+    if handle is None:
+        handle = ensure_pseudonyms(customer_id=intent.customer_id, vendor_ids=[vendor_id])[vendor_id]
     mark_agreement_used(agreement=agreement)
     record = AgreementRecord(
         intent=intent,
@@ -182,21 +184,21 @@ def respond_to_proposal(*, customer: User, intent_id: UUID | str, vendor_id: int
     return answer
 
 
-def agree_by_bidding(*, intent: Intent, vendor: Vendor) -> AgreementRecord:
-    """The agreement a bid stands on (``vendors.services.place_bid`` calls it under the request's
-    lock): the one reached already, or hers when the vendor bids without answering (or after she
-    refused its proposal). Refused with ``terms_not_agreed`` when it declined her terms or its
-    proposal awaits her answer."""
-    record = AgreementRecord.objects.select_related("agreement").filter(intent=intent, vendor=vendor).first()
-    if record is not None:
-        return record
-    answer = AgreementAnswer.objects.filter(intent=intent, vendor=vendor).first()
-    if answer is not None and answer.answer == Answer.DECLINE:
+def agree_by_bidding(*, intent: Intent, vendor: Vendor, standing: BidStanding) -> dict[str, Any]:
+    """The clauses of the agreement a bid stands on (``vendors.services.place_bid`` calls it
+    under the request's lock, with the vendor's ``standing`` read after it): the one reached
+    already, or hers when the vendor bids without answering (or after she refused its proposal).
+    Refused with ``terms_not_agreed`` when it declined her terms or its proposal awaits her
+    answer."""
+    if standing.agreed_clauses is not None:
+        return standing.agreed_clauses
+    if standing.answer == Answer.DECLINE:
         raise TermsNotAgreed("You declined her terms on this request: you cannot bid on it.", field="intent")
-    if answer is not None and answer.response == Response.PENDING:
+    if standing.response == Response.PENDING:
         raise TermsNotAgreed(
             "Your proposed agreement awaits her answer: bid once she accepts it (or accept her terms).", field="intent"
         )
-    if answer is None:  # no race: answers, like bids, are written under the request's lock
+    if standing.answer is None:  # no race: answers, like bids, are written under the request's lock
         AgreementAnswer.objects.create(intent=intent, vendor=vendor, answer=Answer.ACCEPT, implicit=True)
-    return _reach(intent, vendor.pk, intent.agreement)
+    clauses: dict[str, Any] = _reach(intent, vendor.pk, intent.agreement, handle=standing.handle).clauses
+    return clauses

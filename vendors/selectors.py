@@ -3,9 +3,11 @@ subscriptions the matcher checks."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -188,6 +190,67 @@ def is_delivered(*, intent_id: UUID | str, vendor_id: int, current: bool = False
     if current:
         deliveries = deliveries.filter(withdrawn_at__isnull=True)
     return deliveries.exists()
+
+
+@dataclass(frozen=True)
+class BidStanding:
+    """Where a vendor stands on a request in its inbox, as a new bid needs it: whether it bids
+    already, the clauses of the agreement reached (None: none yet), its answer to her terms and
+    her response to its proposal (None: no answer), and her handle for it (None: none yet)."""
+
+    bidding: bool
+    agreed_clauses: dict[str, Any] | None
+    answer: str | None
+    response: str | None
+    handle: str | None
+
+
+def bid_standing(*, intent_id: UUID | str, vendor_id: int, customer_id: int) -> BidStanding | None:
+    """The vendor's standing on the request (``customer_id``: hers), or None when the request is
+    not in its inbox (never delivered, or withdrawn after she amended it). One query, the
+    delivery row with the rest as subqueries: a bid reads it under the request's lock, after it
+    was taken, so it sees what a bid or an answer committed just before (a read in the same
+    statement as the lock would see the rows as they were before it waited).
+
+    Hand-written (plain SQL both backends run): the ORM spent more time building these five
+    subqueries, on every bid, than the database spends running them."""
+    connection = connections[router.db_for_read(Delivery)]
+    intent_id = intent_id if isinstance(intent_id, UUID) else UUID(str(intent_id))
+    with connection.cursor() as cursor:
+        cursor.execute(_standing_sql(), {
+            "intent": Delivery._meta.get_field("intent").get_db_prep_value(intent_id, connection),
+            "vendor": vendor_id,
+            "customer": customer_id,
+            "active": Bid.Status.ACTIVE.value,
+        })  # fmt: skip
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    bidding, clauses, answer, response, handle = row
+    return BidStanding(
+        bidding=bool(bidding),
+        agreed_clauses=None if clauses is None else json.loads(clauses),  # JSON comes as text on both backends
+        answer=answer,
+        response=response,
+        handle=handle,
+    )
+
+
+@cache
+def _standing_sql() -> str:
+    tables = {model.__name__: model._meta.db_table for model in (Delivery, Bid, AgreementRecord, AgreementAnswer)}
+    pair = "x.intent_id = d.intent_id AND x.vendor_id = d.vendor_id"
+    return f"""
+        SELECT
+            EXISTS (SELECT 1 FROM {tables["Bid"]} x WHERE {pair} AND x.status = %(active)s),
+            (SELECT x.clauses FROM {tables["AgreementRecord"]} x WHERE {pair}),
+            (SELECT x.answer FROM {tables["AgreementAnswer"]} x WHERE {pair}),
+            (SELECT x.response FROM {tables["AgreementAnswer"]} x WHERE {pair}),
+            (SELECT x.handle FROM {Pseudonym._meta.db_table} x WHERE x.customer_id = %(customer)s
+                AND x.vendor_id = d.vendor_id)
+        FROM {tables["Delivery"]} d
+        WHERE d.intent_id = %(intent)s AND d.vendor_id = %(vendor)s AND d.withdrawn_at IS NULL
+    """  # noqa: S608 (table names only)
 
 
 def delivered_vendor_ids(*, intent_id: UUID | str, current: bool = True) -> list[int]:

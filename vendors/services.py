@@ -29,13 +29,13 @@ from intents.attributes import clean_filters, clean_offer_attributes
 from intents.models import Category, Intent, Region
 from intents.notifications import bid_received
 from intents.selectors import lock_intent
-from intents.taxonomy import categories_filter_schema, category_schema
+from intents.taxonomy import categories_filter_schema, remembered_category_schema
 from intents.terms import legacy_terms
 from vendors.agreements import agree_by_bidding
 from vendors.deal import answer_counter, required_reason, withdraw_vendor_offers
 from vendors.models import ApiKey, Bid, BidPhoto, BidRevision, Delivery, Subscription, SubscriptionKey, Vendor
 from vendors.relationships import ensure_pseudonyms
-from vendors.selectors import is_delivered
+from vendors.selectors import bid_standing
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -444,7 +444,8 @@ def _clean_bid(
     if amount is None or amount < 0:
         errors["amount"] = "Enter an amount of zero or more."
     try:
-        cleaned["offered_attributes"] = clean_offer_attributes(category_schema(intent.category), offered_attributes)
+        schema = remembered_category_schema(intent.category)
+        cleaned["offered_attributes"] = clean_offer_attributes(schema, offered_attributes)
     except ValidationError as error:
         errors.update(prefixed_errors("offered_attributes", error))
     if valid_until is not None and valid_until <= timezone.now():
@@ -452,15 +453,6 @@ def _clean_bid(
     if errors:
         raise ValidationError(errors)
     return cleaned
-
-
-def _deliverable_intent(vendor: Vendor, intent_id: UUID) -> Intent:
-    intent = lock_intent(intent_id=intent_id)
-    if intent is None or not is_delivered(intent_id=intent.pk, vendor_id=vendor.pk, current=True):
-        raise NotFound("No such request in your inbox.", field="intent")
-    if not intent.is_open or intent.expires_at <= timezone.now():
-        raise IntentClosed("This request is closed to new bids.", field="intent")
-    return intent
 
 
 @transaction.atomic
@@ -476,26 +468,33 @@ def place_bid(
 ) -> Bid:
     """Bid on a delivered, open intent. (A retried request is answered by the API's
     ``Idempotency-Key`` handling, before it gets here.)"""
-    intent = _deliverable_intent(vendor, intent_id)
-    if Bid.objects.filter(intent=intent, vendor=vendor, status=Bid.Status.ACTIVE).exists():
+    intent = lock_intent(intent_id=intent_id)
+    standing = None
+    if intent is not None:
+        standing = bid_standing(intent_id=intent.pk, vendor_id=vendor.pk, customer_id=intent.customer_id)
+    if intent is None or standing is None:
+        raise NotFound("No such request in your inbox.", field="intent")
+    if not intent.is_open or intent.expires_at <= timezone.now():
+        raise IntentClosed("This request is closed to new bids.", field="intent")
+    if standing.bidding:
         raise AlreadyBidding("You already have an active bid on this request; revise it instead.", field="intent")
     cleaned = _clean_bid(
         intent, amount=amount, currency=currency, offered_attributes=offered_attributes, valid_until=valid_until
     )
-    agreed = agree_by_bidding(intent=intent, vendor=vendor)
+    clauses = agree_by_bidding(intent=intent, vendor=vendor, standing=standing)
     try:
-        with transaction.atomic():
-            bid = Bid.objects.create(
-                intent=intent,
-                vendor=vendor,
-                amount=amount,
-                message=message,
-                valid_until=valid_until,
-                terms_accepted=legacy_terms(agreed.clauses),
-                **cleaned,
-            )
+        bid = Bid.objects.create(
+            intent=intent,
+            vendor=vendor,
+            amount=amount,
+            message=message,
+            valid_until=valid_until,
+            terms_accepted=legacy_terms(clauses),
+            **cleaned,
+        )
     except IntegrityError:
-        # A concurrent request for the same intent won the race.
+        # A concurrent request for the same intent won the race. No savepoint around the
+        # insert: the error ends this transaction, which the exception rolls back whole.
         raise AlreadyBidding("You already have an active bid on this request.", field="intent") from None
     bid._prefetched_objects_cache = {"photos": BidPhoto.objects.none()}  # type: ignore[attr-defined]  # none yet
     bid_received(intent=intent, vendor_name=vendor.name)

@@ -65,11 +65,7 @@ def claim(*, scope: str, key: str, fingerprint: str) -> int | Stored:
     now = timezone.now()
     expires_at = now + settings.IDEMPOTENCY_TTL
     try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                scope=scope, key=key, fingerprint=fingerprint, created_at=now, expires_at=expires_at
-            )
-        return record.pk
+        return _insert(scope=scope, key=key, fingerprint=fingerprint, created_at=now, expires_at=expires_at)
     except IntegrityError:
         pass
     earlier = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
@@ -89,6 +85,16 @@ def claim(*, scope: str, key: str, fingerprint: str) -> int | Stored:
     if earlier.status_code is None:
         raise KeyInUse("A request with this Idempotency-Key is in progress; retry later.")
     return Stored(status_code=earlier.status_code, body=earlier.body)
+
+
+def _insert(**fields: Any) -> int:
+    """A new record's id; ``IntegrityError`` when the key is taken. Outside any transaction (a
+    request; ``claim``'s callers) the INSERT commits by itself, one round trip where an atomic
+    block would add BEGIN and COMMIT; inside one, a savepoint keeps it usable after a conflict."""
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(**fields).pk
+    return IdempotencyRecord.objects.create(**fields).pk
 
 
 def store(*, record_id: int, status_code: int, body: Any) -> None:

@@ -139,3 +139,20 @@ def test_the_bench_floor_is_not_among_the_production_urls(settings):
 def test_bids_made_in_the_test_are_active(vendor_client, categories, regions):
     deliver(vendor_client.vendor, categories, regions, 3, bids_every=1)
     assert Bid.objects.filter(vendor=vendor_client.vendor, status=Bid.Status.ACTIVE).count() == 3
+
+
+def test_a_bid_makes_a_fixed_number_of_queries(vendor_client, categories, regions):
+    """Lock the request, read the vendor's standing on it (delivered, bidding, her terms
+    answered, her handle) in one query, write the implicit answer, the agreement reached, the
+    bid and her notification, read her email choice. One transaction (here, inside the test's,
+    a savepoint and its release) and no savepoint inside it; the category's schema is
+    remembered, the key too."""
+    warm, counted = deliver(vendor_client.vendor, categories, regions, 3, bids_every=10)[1:]
+    bid = {"amount": "900.00", "currency": "GBP"}
+    assert vendor_client.post("/api/v1/bids/", {**bid, "intent": str(warm.pk)}, format="json").status_code == 201
+    with CaptureQueriesContext(connection) as captured:
+        response = vendor_client.post("/api/v1/bids/", {**bid, "intent": str(counted.pk)}, format="json")
+    assert response.status_code == 201, response.content
+    statements = [q["sql"].split()[0] for q in captured]
+    assert statements.count("SAVEPOINT") == 1, statements
+    assert len(captured) == 9, statements
