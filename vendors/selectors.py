@@ -344,8 +344,9 @@ def candidate_subscriptions(
 # cap has already counted today (0 without a cap).
 MATCH_FIELDS = (*CANDIDATE_FIELDS, "used_today")
 
-# ``match_candidates`` on PostgreSQL: one statement, prepared once per connection. The keys are
-# arrays, so the statement's text is the same for every request; the vendors blocked on either
+# ``match_candidates`` on PostgreSQL: one statement, planned on each call (Django opens psycopg
+# connections with ``prepare_threshold=None``, which turns preparing off). The keys are arrays,
+# so the statement's text is the same for every request; the vendors blocked on either
 # side and the daily caps' counts are read in the same round trip. The index look-up and the
 # blocks are init plans (``ARRAY(SELECT ...)``), so the planner fetches the few candidates by
 # primary key instead of joining (it chose a sequential scan of every subscription for a join).
@@ -384,9 +385,9 @@ def match_candidates(
     side (``vendors.relationships.blocked_vendor_ids``), each row with its daily cap's count
     (``deliveries_today``) appended, as rows of ``MATCH_FIELDS``.
 
-    On PostgreSQL a single prepared statement, run on the driver's own cursor with server-side
-    parameters, so neither the ORM nor the planner is paid again for every request (about two
-    thirds of a match at any size was that fixed cost); elsewhere the ORM reads it in three."""
+    On PostgreSQL a single statement, run on the driver's own cursor with server-side
+    parameters, so the ORM is not paid again for every request (it was most of a match's fixed
+    cost); elsewhere the ORM reads it in three."""
     connection = connections[router.db_for_read(Subscription)]
     if connection.vendor != "postgresql":
         return _match_candidates_orm(
@@ -411,7 +412,7 @@ def match_candidates(
     )
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 

@@ -212,7 +212,7 @@ class IntentViewSet(ApiMixin, viewsets.GenericViewSet):
     def list(self, request):
         filtered = any(name in request.query_params for name in InboxFilter.base_filters)
         if not filtered and inbox_statement_applies():
-            # The unfiltered inbox, the one read most, in one prepared statement of plain rows.
+            # The unfiltered inbox, the one read most, in one hand-written statement of plain rows.
             # Not a QuerySet: DRF's cursor pagination only orders, filters and slices what it is given.
             rows = self.paginate_queryset(InboxStatementPage(request.user.pk))  # type: ignore[arg-type]
             assert rows is not None  # pagination_class is set

@@ -5,7 +5,7 @@ covers: (category, keyword stem, region). The intent is expanded into its keys (
 and the category's ancestors; its stems plus "" for subscriptions without keywords; its region
 with its ancestors and descendants) and the candidates come from one indexed query, so the
 cost grows with the number of candidates, not with the number of subscriptions. That query
-(``vendors.selectors.match_candidates``: one prepared statement on PostgreSQL) also drops the
+(``vendors.selectors.match_candidates``: one statement on PostgreSQL) also drops the
 vendors blocked on either side and counts the capped subscriptions' deliveries today; the
 taxonomy look-ups behind the keys are remembered per process (``intents.taxonomy_cache``). The
 rules the index cannot express (full keyword phrases, attribute filters, budget, daily cap) are
