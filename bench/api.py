@@ -134,6 +134,7 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(port: int):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.api_settings", "PYTHONPATH": str(ROOT)}
+    (ROOT / "var").mkdir(exist_ok=True)
     log = open(ROOT / "var" / "bench-gunicorn.log", "w")  # noqa: SIM115 (closed below)
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
