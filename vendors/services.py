@@ -239,6 +239,7 @@ def authenticate_key(raw_key: str) -> ApiKey | None:
     digest = _digest(raw_key)
     cache_key = _key_cache_key(digest)
     remembered = _remembered_keys.get(digest)
+    api_key: ApiKey | None
     if remembered is not None and remembered[0] > time.monotonic():
         api_key = remembered[1]
     else:
