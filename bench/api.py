@@ -286,8 +286,12 @@ def main() -> None:
     if earlier is not None:
         rng = random.Random()
         tax, customers, reader_intents, (reader, reader_key), (big, big_key), (bidder, bidder_key) = earlier
-        fresh = make_intents(tax, customers, per_round * args.rounds, rng, prefix="bid")
+        fresh = make_intents(tax, customers, per_round * args.rounds + len(CATEGORIES), rng, prefix="bid")
         deliver(bidder, fresh)
+        from vendors.services import place_bid
+
+        for intent in [fresh.pop() for _ in CATEGORIES]:  # each category's schema read once, as the build's bids do
+            place_bid(vendor=bidder, intent_id=intent.pk, amount=Decimal("900.00"), currency="GBP")
         data.analyze()
         flush_broker()
         print(f"data of an earlier run reused (--reuse) [{time.perf_counter() - started:.1f} s]")
