@@ -4,6 +4,7 @@ request page with 50 offers.
     python bench/api.py                   # 3 rounds of 5 s per endpoint (about 3 minutes)
     python bench/api.py --seconds 2 --rounds 1     # quicker
     python bench/api.py --only page                # part 4 alone (about 20 s)
+    python bench/api.py --reuse                    # on the data of an earlier run, if it is there
 
 1. The API: gunicorn with the production settings (bench.api_settings: broker.settings.production
    as deploy/env.example configures it, on the bench's database and Redis db) and 2 sync workers;
@@ -61,6 +62,13 @@ def parse_args() -> argparse.Namespace:
         choices=("all", "page"),
         default="all",
         help="'page': only part 4, her request page with 50 offers, on fresh data (default: all)",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the data an earlier run left in the bench database, when it is there, instead of"
+        " building it again (about 2 minutes): the vendors get new keys, the POST runs fresh requests;"
+        " what earlier runs added (their bids, her request pages) stays",
     )
     return parser.parse_args()
 
@@ -273,31 +281,45 @@ def main() -> None:
     else:
         header(f"The vendor API against its floor ({os.cpu_count()} CPUs, gunicorn 2 sync workers)")
     started = time.perf_counter()
-    reset_data()
-    flush_broker()
-    rng = random.Random(11)
-    tax = data.build_taxonomy()
-    users = get_user_model().objects
-    customers = [users.create_user(f"customer{i}", f"customer{i}@bench.example", "x" * 12) for i in range(20)]
-    if args.only == "page":
-        request_page(tax, customers[0], rng, Client(HTTP_HOST="127.0.0.1"), args.samples)
-        return
-
-    reader, reader_key = key_for("Reader")  # 200 deliveries, some with its bids
-    reader_intents = make_intents(tax, customers, 200, rng, prefix="reader")
-    deliver(reader, reader_intents)
-    big, big_key = key_for("Big dealer")
-    bidder, bidder_key = key_for("Bidder")  # fresh requests for every POST
     per_round = int(args.seconds * 1500)
-    fresh = make_intents(tax, customers, per_round * args.rounds, rng, prefix="bid")
-    deliver(big, make_intents(tax, customers, args.big_inbox, rng, prefix="big"), (bidder, fresh))
-    from vendors.services import place_bid
+    earlier = earlier_data(args) if args.reuse and args.only == "all" else None
+    if earlier is not None:
+        rng = random.Random()
+        tax, customers, reader_intents, (reader, reader_key), (big, big_key), (bidder, bidder_key) = earlier
+        fresh = make_intents(tax, customers, per_round * args.rounds + len(CATEGORIES), rng, prefix="bid")
+        deliver(bidder, fresh)
+        from vendors.services import place_bid
 
-    for intent in reader_intents[::4]:
-        place_bid(vendor=reader, intent_id=intent.pk, amount=Decimal("900.00"), currency="GBP")
-    data.analyze()
-    flush_broker()
-    print(f"data ready [{time.perf_counter() - started:.1f} s]")
+        for intent in [fresh.pop() for _ in CATEGORIES]:  # each category's schema read once, as the build's bids do
+            place_bid(vendor=bidder, intent_id=intent.pk, amount=Decimal("900.00"), currency="GBP")
+        data.analyze()
+        flush_broker()
+        print(f"data of an earlier run reused (--reuse) [{time.perf_counter() - started:.1f} s]")
+    else:
+        reset_data()
+        flush_broker()
+        rng = random.Random(11)
+        tax = data.build_taxonomy()
+        users = get_user_model().objects
+        customers = [users.create_user(f"customer{i}", f"customer{i}@bench.example", "x" * 12) for i in range(20)]
+        if args.only == "page":
+            request_page(tax, customers[0], rng, Client(HTTP_HOST="127.0.0.1"), args.samples)
+            return
+
+        reader, reader_key = key_for("Reader")  # 200 deliveries, some with its bids
+        reader_intents = make_intents(tax, customers, 200, rng, prefix="reader")
+        deliver(reader, reader_intents)
+        big, big_key = key_for("Big dealer")
+        bidder, bidder_key = key_for("Bidder")  # fresh requests for every POST
+        fresh = make_intents(tax, customers, per_round * args.rounds, rng, prefix="bid")
+        deliver(big, make_intents(tax, customers, args.big_inbox, rng, prefix="big"), (bidder, fresh))
+        from vendors.services import place_bid
+
+        for intent in reader_intents[::4]:
+            place_bid(vendor=reader, intent_id=intent.pk, amount=Decimal("900.00"), currency="GBP")
+        data.analyze()
+        flush_broker()
+        print(f"data ready [{time.perf_counter() - started:.1f} s]")
 
     # 2. Queries per endpoint, 5 and 50 items -------------------------------------------------
     client = Client(HTTP_HOST="127.0.0.1")
@@ -348,6 +370,27 @@ def main() -> None:
 
     # 4. Her request page with 50 offers ------------------------------------------------------
     request_page(tax, customers[0], rng, client, args.samples)
+
+
+def earlier_data(args):
+    """What an earlier run built (``--reuse``), each vendor with a new key; None when the bench
+    database does not hold it (or holds a big inbox of another size)."""
+    from django.contrib.auth import get_user_model
+
+    from bench import data
+    from intents.models import Intent
+    from vendors.models import Delivery, Vendor
+    from vendors.services import issue_api_key
+
+    vendors = {v.name: v for v in Vendor.objects.filter(name__in=["Reader", "Big dealer", "Bidder"])}
+    customers = list(get_user_model().objects.filter(username__startswith="customer").order_by("pk"))
+    if len(vendors) != 3 or len(customers) != 20:
+        return None
+    if Delivery.objects.filter(vendor=vendors["Big dealer"]).count() != args.big_inbox:
+        return None
+    reader_intents = list(Intent.objects.filter(deliveries__vendor=vendors["Reader"]).order_by("created_at", "pk"))
+    keyed = [(vendors[name], issue_api_key(vendor=vendors[name])[1]) for name in ("Reader", "Big dealer", "Bidder")]
+    return (data.read_taxonomy(), customers, reader_intents, *keyed)
 
 
 def throughput(args, reader_key: str, bidder_key: str, detail_id, fresh: list, per_round: int) -> None:

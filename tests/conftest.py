@@ -10,7 +10,7 @@ from intents.models import Region
 from intents.services import publish_intent
 from intents.taxonomy_cache import forget_taxonomy
 from tests.factories import CategoryFactory, UserFactory, VendorFactory, region
-from vendors.services import issue_api_key, save_subscription
+from vendors.services import forget_remembered_keys, issue_api_key, save_subscription
 
 CAR_SCHEMA = [
     {"name": "make", "label": "Make", "type": "enum", "choices": ["Toyota", "Ford", "Honda", "Volkswagen"]},
@@ -81,6 +81,15 @@ def _fresh_taxonomy_memory():
     forget_taxonomy()
     yield
     forget_taxonomy()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_memory():
+    """Each test's keys and vendors are rolled back at its end, unseen by the process's memory of
+    keys (vendors.services.authenticate_key)."""
+    forget_remembered_keys()
+    yield
+    forget_remembered_keys()
 
 
 @pytest.fixture

@@ -40,19 +40,22 @@ INSTALLED_APPS = [
     "moderation",
 ]
 
+# The Website* middleware are Django's (and WhiteNoise's) that requests to the vendor API
+# (/api/v1/) pass straight by, and the policy middleware builds the API's policy once
+# (broker.middleware); every other request goes through all of them as before.
 MIDDLEWARE = [
     "broker.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "broker.middleware.ContentSecurityPolicyMiddleware",
     "broker.middleware.PermissionsPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "broker.middleware.WebsiteStaticFilesMiddleware",
+    "broker.middleware.WebsiteSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "broker.middleware.ApiLimitsMiddleware",
     "broker.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "broker.middleware.WebsiteAuthenticationMiddleware",
+    "broker.middleware.WebsiteMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "broker.middleware.CustomerPagesMiddleware",

@@ -3,6 +3,7 @@ key remembered between requests (and forgotten the moment it is revoked or its v
 suspended), a read that writes only the first time, no FilterSet without filter parameters, and
 the bench's floor view routed by the bench's URLs only."""
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -14,9 +15,10 @@ from rest_framework.test import APIClient
 
 from intents.models import Intent
 from tests.factories import IntentFactory, UserFactory
+from vendors import services
 from vendors.models import ApiKey, Bid, Delivery
 from vendors.relationships import ensure_pseudonyms
-from vendors.services import issue_api_key, place_bid, revoke_api_key, suspend_vendor
+from vendors.services import authenticate_key, issue_api_key, place_bid, revoke_api_key, suspend_vendor
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +104,54 @@ def test_a_revoked_key_is_refused_at_once_though_it_was_remembered(vendor):
     response = client.get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["error"]["message"] == "Unknown or revoked API key."
+
+
+def test_the_key_is_remembered_by_the_process_without_asking_the_cache(vendor, monkeypatch):
+    _, raw_key = issue_api_key(vendor=vendor)
+    assert authenticate_key(raw_key).vendor == vendor  # looked up, remembered
+    asked = []
+    monkeypatch.setattr(services.cache, "get", lambda *args, **kwargs: asked.append(args))
+    again = authenticate_key(raw_key)
+    assert again.vendor == vendor and asked == []
+
+
+def test_each_request_gets_its_own_copy_of_the_remembered_key_and_vendor(vendor):
+    _, raw_key = issue_api_key(vendor=vendor)
+    first = authenticate_key(raw_key)
+    first.vendor.name = "Changed by a request"
+    first.name = "changed"
+    second = authenticate_key(raw_key)
+    assert second.vendor.name == vendor.name and second.name == "default"
+    assert second is not first and second.vendor is not first.vendor
+
+
+def test_a_key_revoked_in_another_process_is_refused_once_this_one_forgets_it(vendor):
+    """Another web process revokes the key: this one, which remembered it, accepts it until its
+    memory of it expires (KEY_MEMORY_SECONDS), then refuses it."""
+    api_key, raw_key = issue_api_key(vendor=vendor)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    assert client.get("/api/v1/me/").status_code == 200
+    memory = dict(services._remembered_keys)
+    revoke_api_key(api_key=ApiKey.objects.get(pk=api_key.pk))
+    services._remembered_keys.update(memory)  # as the other process left this one's memory
+    assert client.get("/api/v1/me/").status_code == 200
+    forgotten_at, remembered = services._remembered_keys[api_key.digest]
+    assert forgotten_at <= time.monotonic() + services.KEY_MEMORY_SECONDS
+    services._remembered_keys[api_key.digest] = (time.monotonic() - 0.001, remembered)  # the seconds passed
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "Unknown or revoked API key."
+
+
+def test_a_vendor_suspended_in_another_process_is_refused_once_this_one_forgets_its_key(vendor_client):
+    assert vendor_client.get("/api/v1/intents/").status_code == 200
+    memory = dict(services._remembered_keys)
+    suspend_vendor(vendor=vendor_client.vendor, actor=None, reason="Fake offers")
+    services._remembered_keys.update(memory)
+    assert vendor_client.get("/api/v1/intents/").status_code == 200  # within KEY_MEMORY_SECONDS
+    services._remembered_keys.update({d: (time.monotonic() - 0.001, k) for d, (_, k) in memory.items()})
+    assert vendor_client.get("/api/v1/intents/").status_code == 403
 
 
 def test_a_suspended_vendor_is_refused_at_once_though_its_key_was_remembered(vendor_client):
