@@ -11,16 +11,14 @@ sets in motion.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
@@ -83,82 +81,22 @@ def redispatch_unprocessed() -> int:
     return len(stale)
 
 
-class Deferred(Exception):
-    """Raised by a handler run for an event claimed by another event's batch (``in_batch()``)
-    when that event wants a transaction of its own (a large fan-out, which would hold back the
-    batch's commit): the batch undoes what the handler did and leaves the event to its own
-    queue message."""
-
-
-_in_batch: ContextVar[bool] = ContextVar("outbox_in_batch", default=False)
-
-
-def in_batch() -> bool:
-    """Whether the handler running now was claimed by another event's batch (``process_event``)."""
-    return _in_batch.get()
-
-
 def process_event(event_id: int, handlers: Mapping[str, Handler]) -> bool:
-    """Run the handler of one event at most once to completion, then, for the kinds named in
-    ``INTENTCAST["OUTBOX_BATCH"]``, of other events of its kind waiting in the outbox, in the
-    same transaction.
+    """Run the handler of one event at most once to completion.
 
     The row lock serialises workers that got the same event twice; the handler runs in the same
     transaction as the ``processed_at`` mark, so a worker killed half-way leaves no trace and
-    the event is simply processed again. A worker whose event is locked by another leaves it to
-    that one (``SKIP LOCKED``) instead of waiting for its commit: the holder processes it, or
-    fails and leaves it to the sweep (``redispatch_unprocessed``), as after any failed handler.
-
-    The batch: one commit, with its flush and its deferred foreign-key checks, is most of what a
-    small fan-out costs, so a worker that took one event claims others of the same kind that are
-    waiting (oldest first, one ``FOR UPDATE SKIP LOCKED`` at a time, so two workers never claim
-    the same one), up to the kind's count and for at most ``OUTBOX_BATCH_SECONDS``, and commits
-    them all at once. Each extra event runs in a savepoint: if its handler fails, or defers
-    (``Deferred``), it alone is undone, its row lock is released and it stays unprocessed for
-    its own queue message (or the sweep). Under a light load there is nothing waiting and the
-    batch is the one event. Returns whether this call did the work of ``event_id``.
+    the event is simply processed again. Returns whether this call did the work.
     """
     with transaction.atomic():
-        event = OutboxEvent.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
+        event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
         if event is None or event.processed_at is not None:
             return False
+        event.attempts += 1
         handlers[event.kind](event.payload)
-        done = [event.pk, *_process_waiting(event, handlers)]
-        OutboxEvent.objects.filter(pk__in=done).update(attempts=F("attempts") + 1, processed_at=timezone.now())
+        event.processed_at = timezone.now()
+        event.save(update_fields=["attempts", "processed_at"])
     return True
-
-
-def _process_waiting(first: OutboxEvent, handlers: Mapping[str, Handler]) -> list[int]:
-    """Claim and handle up to the batch's count of waiting events of ``first``'s kind, each in a
-    savepoint, within the batch's time; returns the ids of those handled."""
-    more = settings.INTENTCAST.get("OUTBOX_BATCH", {}).get(first.kind, 1) - 1
-    until = time.monotonic() + settings.INTENTCAST.get("OUTBOX_BATCH_SECONDS", 0.0)
-    tried: list[int] = [first.pk]
-    done: list[int] = []
-    while len(done) < more and time.monotonic() < until:
-        token = _in_batch.set(True)
-        try:
-            with transaction.atomic():  # a savepoint: undone alone, its row lock released with it
-                event = (
-                    OutboxEvent.objects.select_for_update(skip_locked=True)
-                    .filter(kind=first.kind, processed_at__isnull=True)
-                    .exclude(pk__in=tried)
-                    .order_by("created_at")
-                    .first()
-                )
-                if event is None:
-                    break
-                tried.append(event.pk)
-                handlers[event.kind](event.payload)
-            done.append(event.pk)
-        except Deferred:
-            continue
-        except Exception:  # its own queue message tries it again, alone; the batch ends here
-            log.warning("outbox event %s failed in a batch; left for its own task", tried[-1], exc_info=True)
-            break
-        finally:
-            _in_batch.reset(token)
-    return done
 
 
 def forget_events(*, intent_ids: list[str]) -> int:

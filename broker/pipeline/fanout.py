@@ -20,7 +20,7 @@ from uuid import UUID
 
 from django.conf import settings
 
-from broker.core.outbox import Deferred, in_batch, record_event
+from broker.core.outbox import record_event
 from broker.pipeline.matching import match_intent
 from broker.pipeline.vendor_view import intent_json_by_vendor
 from intents.models import Intent
@@ -47,10 +47,6 @@ def deliver_intent(intent_id: UUID | str) -> int:
     records the follow-up ``intent.delivered`` event instead: the events and webhooks are
     written by that step (``notify_matched``), after this transaction has made the intent
     visible in every inbox. Returns the number of vendors matched.
-
-    Claimed by another request's batch (``broker.core.outbox.in_batch``), a larger audience is
-    deferred (``Deferred``) to a transaction of its own, so as not to hold back the commit of
-    the small ones batched with it.
     """
     intent = intent_with_places(intent_id=intent_id)
     if intent is None or not intent.is_open:
@@ -59,10 +55,7 @@ def deliver_intent(intent_id: UUID | str) -> int:
     if not matches:
         return 0
     pairs = [(match.vendor_id, match.subscription_id) for match in matches]
-    one_step = len(pairs) <= settings.INTENTCAST["FANOUT_ONE_STEP_MAX"]
-    if not one_step and in_batch():
-        raise Deferred(f"intent {intent.pk}: {len(pairs)} vendors")
-    if one_step:
+    if len(pairs) <= settings.INTENTCAST["FANOUT_ONE_STEP_MAX"]:
         handles = deliver(intent=intent, matches=pairs)
         _tell(intent, list(handles), VendorEvent.Kind.INTENT_MATCHED, subject=str(intent.pk), handles=handles)
     else:

@@ -271,11 +271,6 @@ INTENTCAST = {
     # right now (its row is not locked by a worker), is dispatched again: the worker that took it
     # died, or Redis lost it. A duplicate is harmless (an event is processed once).
     "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=5)),
-    # A worker that takes one of these events also claims up to this many in all of the same kind
-    # waiting in the outbox, for at most OUTBOX_BATCH_SECONDS, and commits them in one transaction
-    # (broker.core.outbox.process_event): one commit for several small fan-outs.
-    "OUTBOX_BATCH": {"intent.published": env.int("OUTBOX_BATCH_PUBLISHED", default=10)},
-    "OUTBOX_BATCH_SECONDS": env.float("OUTBOX_BATCH_SECONDS", default=0.2),
     # How long a process may remember taxonomy look-ups (intents.taxonomy_cache) before reading
     # them again: how long another worker may lag behind a taxonomy change.
     "TAXONOMY_CACHE_SECONDS": env.float("TAXONOMY_CACHE_SECONDS", default=60.0),
