@@ -15,7 +15,12 @@ whose p99 stayed under 1 s.
 
 Publishing runs in ``--publishers`` separate processes (a fixed schedule each, so a slow
 publish does not lower the offered rate unless the publishers themselves fall behind, which is
-printed). Each rate starts from an empty pipeline: after its last request reached its inboxes,
+printed). A publisher calls ``publish_intent`` itself: the service's transaction (the intent and
+its outbox event; the category's schema, the default agreement and the review rules come from
+the process's memory) and the enqueue after commit. It is not the website's path, which adds
+the session and CSRF middleware, the request form's validation (its own reads of the roster and
+the taxonomy), ``publish_with_audience`` and the redirect: the publishers' CPU is the service's
+floor, not what a web server would spend per request. Each rate starts from an empty pipeline: after its last request reached its inboxes,
 the bench waits until no outbox event is left unprocessed and the broker's queues are empty
 (the events of a large audience come after its inboxes), and prints how long that took. A rate
 whose backlog does not drain within ``--drain`` seconds ends the ladder: a higher rate would
