@@ -110,7 +110,7 @@ def process_event(event_id: int, handlers: Mapping[str, Handler]) -> bool:
         kind, payload = row[0], row[1]
         handlers[kind](json.loads(payload) if isinstance(payload, str | bytes) else payload)
         with connection.cursor() as cursor:
-            cursor.execute(_MARK_PROCESSED, [timezone.now(), event_id])
+            cursor.execute(_MARK_PROCESSED, [connection.ops.adapt_datetimefield_value(timezone.now()), event_id])
     return True
 
 
