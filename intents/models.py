@@ -465,7 +465,8 @@ class ReviewRule(models.Model):
         return f"{self.get_kind_display().split(' (')[0]}: {self.text}"
 
 
-# The matcher's memory of the taxonomy (intents.taxonomy_cache) goes stale when it changes.
-for _model in (Category, Region):
+# The process's memory of the taxonomy, the agreements and the review rules (intents.taxonomy_cache)
+# goes stale when they change.
+for _model in (Category, Region, Agreement, ReviewRule):
     models.signals.post_save.connect(forget_taxonomy, sender=_model, dispatch_uid=f"forget_taxonomy_{_model.__name__}")
     models.signals.post_delete.connect(forget_taxonomy, sender=_model, dispatch_uid=f"forget_{_model.__name__}")

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 
 from broker.core.money import clean_currency
 from intents.models import Intent, ReviewRule
+from intents.taxonomy_cache import remembered
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -61,13 +62,20 @@ def _word(text: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.IGNORECASE)
 
 
+def active_rules() -> tuple[ReviewRule, ...]:
+    """The active rules, remembered by the process (``intents.taxonomy_cache``: forgotten when a
+    rule is saved or deleted here, and after ``TAXONOMY_CACHE_SECONDS`` in every other process),
+    as every new request reads them. Read-only, as every caller shares them."""
+    return remembered(("review_rules",), lambda: tuple(ReviewRule.objects.filter(active=True)))
+
+
 def hold_reasons(*, customer: User, title: str, details: str, budget_max: Decimal | None, currency: str) -> list[str]:
     """Which active rules hold this new request (before it is saved), each said for moderators.
     Empty: cast it."""
     reasons = []
     words = f"{title}\n{details}"
     earlier: int | None = None
-    for rule in ReviewRule.objects.filter(active=True):
+    for rule in active_rules():
         if rule.kind == Kind.WORD and rule.text and _word(rule.text).search(words):
             reasons.append(f"blocked word “{rule.text}”")
         elif rule.kind == Kind.PATTERN and rule.text:

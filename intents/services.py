@@ -3,12 +3,14 @@ follow which is the deal's rule (``vendors.deal``), which calls ``close_intent``
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +21,8 @@ from broker.core.outbox import record_event
 from intents.attributes import clean_attributes
 from intents.models import AUDIENCE_MAX_VENDORS, MAX_DETAILS, MAX_STARS, MIN_STARS, Agreement, Category, Intent, Region
 from intents.review import hold_reasons
-from intents.taxonomy import category_schema
+from intents.taxonomy import remembered_category_schema
+from intents.taxonomy_cache import forget, remembered
 from intents.terms import legacy_terms
 
 if TYPE_CHECKING:
@@ -100,7 +103,7 @@ def clean_intent(
         errors["category"] = "Choose a category."
     else:
         try:
-            cleaned["attributes"] = clean_attributes(category_schema(category), attributes)
+            cleaned["attributes"] = clean_attributes(remembered_category_schema(category), attributes)
         except ValidationError as error:
             errors.update(prefixed_errors("attributes", error))
     if region is None:
@@ -115,7 +118,7 @@ def clean_intent(
     else:
         cleaned["currency"] = ""
     if agreement is None:
-        agreement = Agreement.objects.default()
+        agreement = default_agreement()
     if agreement is None or not (agreement.offered or amending):
         errors["agreement"] = "Choose one of the agreements listed."
     else:
@@ -146,6 +149,22 @@ def clean_intent(
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def default_agreement() -> Agreement | None:
+    """``Agreement.objects.default()``, remembered by the process once that version has been used
+    (``intents.taxonomy_cache``: forgotten when an agreement is saved or deleted here, and after
+    ``TAXONOMY_CACHE_SECONDS`` in every other process): every new request without one of her own
+    reads it. A used version's content can no longer change (``Agreement.save``); whether it is
+    still offered, or is still the latest version, may be seen that much later. A version not yet
+    used is read again each time, until a request has marked it used. Each caller gets its own
+    copy, as ``mark_agreement_used`` writes on it."""
+    key = ("default_agreement", settings.INTENTCAST.get("DEFAULT_AGREEMENT"))
+    agreement = remembered(key, Agreement.objects.default)
+    if agreement is None or agreement.first_used_at is None:
+        forget(key)
+        return agreement
+    return copy.copy(agreement)
 
 
 @transaction.atomic

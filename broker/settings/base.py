@@ -274,8 +274,9 @@ INTENTCAST = {
     # right now (its row is not locked by a worker), is dispatched again: the worker that took it
     # died, or Redis lost it. A duplicate is harmless (an event is processed once).
     "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=5)),
-    # How long a process may remember taxonomy look-ups (intents.taxonomy_cache) before reading
-    # them again: how long another worker may lag behind a taxonomy change.
+    # How long a process may remember taxonomy look-ups, the default agreement and the active
+    # review rules (intents.taxonomy_cache) before reading them again: how long another process
+    # may lag behind a change to them.
     "TAXONOMY_CACHE_SECONDS": env.float("TAXONOMY_CACHE_SECONDS", default=60.0),
     # A fan-out writes deliveries and vendors' events this many vendors at a time (broker.pipeline.fanout).
     "FANOUT_CHUNK_SIZE": env.int("FANOUT_CHUNK_SIZE", default=10_000),
