@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from broker.pipeline.matching import match_intent
@@ -240,8 +241,6 @@ def test_a_polish_request_matches_a_polish_keyword(customer, categories, regions
 
 
 def _prepared_statements() -> list[str]:
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
         return [row[0] for row in cursor.fetchall()]
@@ -251,8 +250,6 @@ def test_the_candidate_statement_is_prepared_once_per_connection_and_nothing_els
     """PostgreSQL: the matcher's statement is prepared on the first match and reused after, with
     each call's values (a block added between two matches counts); the connection prepares no
     other statement (Django's threshold is put back)."""
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's")
     vendor = subscribe([categories["cars"]], [regions["GB"]])
