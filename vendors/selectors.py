@@ -344,9 +344,9 @@ def candidate_subscriptions(
 # cap has already counted today (0 without a cap).
 MATCH_FIELDS = (*CANDIDATE_FIELDS, "used_today")
 
-# ``match_candidates`` on PostgreSQL: one statement, planned on each call (Django opens psycopg
-# connections with ``prepare_threshold=None``, which turns preparing off). The keys are arrays,
-# so the statement's text is the same for every request; the vendors blocked on either
+# ``match_candidates`` on PostgreSQL: one statement, prepared once per connection and planned on
+# each call for its values (``_execute_prepared``). The keys are arrays, so the statement's text
+# is the same for every request; the vendors blocked on either
 # side and the daily caps' counts are read in the same round trip. The index look-up and the
 # blocks are init plans (``ARRAY(SELECT ...)``), so the planner fetches the few candidates by
 # primary key instead of joining (it chose a sequential scan of every subscription for a join).
