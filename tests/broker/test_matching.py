@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from broker.pipeline.matching import match_intent
@@ -237,3 +238,27 @@ def test_a_polish_request_matches_a_polish_keyword(customer, categories, regions
     )
     found = matched(intent)
     assert polish.pk in found and other.pk not in found
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_candidate_statement_is_prepared_once_per_connection_and_nothing_else(yaris, categories, regions):
+    """PostgreSQL: the matcher's statement is prepared on the first match and reused after, with
+    each call's values (a block added between two matches counts); the connection prepares no
+    other statement (Django's threshold is put back)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    vendor = subscribe([categories["cars"]], [regions["GB"]])
+    before = _prepared_statements()
+    assert vendor.pk in matched(yaris)
+    Block.objects.create(customer=yaris.customer, vendor=vendor, blocked_by=Block.Side.CUSTOMER)
+    assert vendor.pk not in matched(yaris)
+    added = [text for text in _prepared_statements() if text not in before]
+    assert len(added) <= 1
+    assert all("vendors_subscriptionkey" in text for text in _prepared_statements())
+    assert any("vendors_subscriptionkey" in text for text in _prepared_statements())
+    assert connection.connection.prepare_threshold is None
