@@ -642,12 +642,15 @@ def _prefetch_present(bids: Iterable[Bid], **flags: str) -> None:
     bids = list(bids)
     for name, flag in flags.items():
         present = []
+        # One empty, already-read queryset shared by the bids without any: ``.all()`` returns it
+        # as it is and any other method clones it, so sharing is safe, and building one per bid
+        # (a queryset clone each) was a tenth of her request page's time with 50 offers.
+        none = _RELATED[name].objects.none()
+        none._result_cache, none._prefetch_done = [], True  # type: ignore[union-attr]  # read, as prefetch leaves it
         for bid in bids:
             if getattr(bid, flag):
                 present.append(bid)
             else:
-                none = _RELATED[name].objects.none()
-                none._result_cache, none._prefetch_done = [], True  # type: ignore[union-attr]  # read, as prefetch leaves it
                 cache = bid.__dict__.setdefault("_prefetched_objects_cache", {})
                 cache[name] = none
         if present:
