@@ -21,6 +21,7 @@ from broker.pipeline.audience import amend_with_audience, publish_with_audience
 from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
+from broker.website.offer_html import compare_columns, offer_cards
 from broker.website.offers import (
     SORT_LABELS,
     add_links,
@@ -180,12 +181,15 @@ def _offers_context(request, intent, bids, schema) -> dict:
     add_links(intent, offers)
     rows = matrix(offers)
     render_fragments(intent, offers, rows)
+    columns, cards = compare_columns(offers, rows), offer_cards(offers)
     audience_rows = vendor_selectors.audience_of(intent=intent, offered_vendor_ids={bid.vendor_id for bid in bids})
     return {
         "terms_answers": list(answers.values()),
         "intent": intent,
         "offers": offers,
         "matrix": rows,
+        "columns": columns,
+        "cards": cards,
         "sort": sort,
         "sorts": SORT_LABELS,
         "sealed": sealed,
