@@ -558,8 +558,8 @@ def history_vendors(*, customer: User) -> list[Vendor]:
 
 
 def audience_of(*, intent: Intent, offered_vendor_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """Who her request reached and what each did with it, for her eyes only: per vendor (by
-    name) whether it still has it, opened it, passed (with the reason's label) or offered, and
+    """Who her request reached and what each did with it, for her eyes only: per vendor (its id
+    and name) whether it still has it, opened it, passed (with the reason's label) or offered, and
     whether she invited it. Vendors that had it and lost it after an amendment are listed too.
 
     ``offered_vendor_ids``: the vendors with a bid on it that is not withdrawn, which the page
@@ -580,6 +580,7 @@ def audience_of(*, intent: Intent, offered_vendor_ids: Iterable[int]) -> list[di
     )
     return [
         {
+            "vendor_id": vendor_id,
             "vendor_name": name,
             "delivered_at": created_at,
             "withdrawn": withdrawn_at is not None,

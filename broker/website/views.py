@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib import messages
@@ -182,7 +184,10 @@ def _offers_context(request, intent, bids, schema) -> dict:
     rows = matrix(offers)
     render_fragments(intent, offers, rows)
     columns, cards = compare_columns(offers, rows), offer_cards(offers)
-    audience_rows = vendor_selectors.audience_of(intent=intent, offered_vendor_ids={bid.vendor_id for bid in bids})
+    audience_rows = _opened(
+        vendor_selectors.audience_of(intent=intent, offered_vendor_ids={bid.vendor_id for bid in bids}),
+        [] if sealed else bids,
+    )
     return {
         "terms_answers": list(answers.values()),
         "intent": intent,
@@ -210,13 +215,27 @@ def _audience_limits(intent) -> str:
     return " and ".join(parts)
 
 
+def _opened(audience_rows: list[dict], bids: Sequence[Bid]) -> list[dict]:
+    """Each audience row with ``opened_at``: when the vendor first read her request or, for a
+    vendor that bid through the API without reading it first, when it first bid (``bids``: the
+    page's, none while offers are sealed, so that no row tells who bid): a vendor that made an
+    offer has opened her request."""
+    first_bid_at: dict[int, datetime] = {}
+    for bid in bids:
+        if bid.vendor_id not in first_bid_at or bid.created_at < first_bid_at[bid.vendor_id]:
+            first_bid_at[bid.vendor_id] = bid.created_at
+    for row in audience_rows:
+        row["opened_at"] = row["seen_at"] or first_bid_at.get(row["vendor_id"])
+    return audience_rows
+
+
 def _reach(audience_rows: list[dict]) -> dict[str, int]:
-    """How far her request got (the vendors that still have it, opened it, passed on it), counted
-    from the audience list the page reads anyway rather than in a query of its own."""
+    """How far her request got (the vendors that still have it, opened it or bid on it, passed on
+    it), counted from the audience list the page reads anyway rather than in a query of its own."""
     current = [row for row in audience_rows if not row["withdrawn"]]
     return {
         "reached": len(current),
-        "opened": sum(row["seen_at"] is not None for row in current),
+        "opened": sum(row["opened_at"] is not None for row in current),
         "passed": sum(row["passed_at"] is not None for row in current),
     }
 
