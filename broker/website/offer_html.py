@@ -5,17 +5,17 @@ stay the readable reference and which a test renders beside these for every stat
 be in (tests/website/test_offer_html.py). Rendering them through the template engine, twice 50
 offers with a dozen look-ups each, was about a fifth of the page's time with 50 offers.
 
-Every value is escaped as the template engine escapes it (``conditional_escape``), and filters
+Every value is escaped as the template engine escapes it (``_e``), and filters
 are the engine's own functions, called directly."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from html import escape as html_escape
 from typing import TYPE_CHECKING, Any
 
 from django.template.defaultfilters import capfirst, floatformat, pluralize, timeuntil_filter
 from django.template.defaultfilters import date as date_filter
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
@@ -38,7 +38,11 @@ FRAGMENTS = {
 
 
 def _e(value: Any) -> str:
-    return conditional_escape(value)
+    """``conditional_escape`` without its check for lazy arguments on every call (a fifth of
+    these functions' time): HTML as it is, anything else as text, escaped as Django escapes."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html_escape(str(value))
 
 
 def price_html(offer: Offer) -> SafeString:
@@ -283,3 +287,44 @@ def offer_cards(offers: Sequence[Offer]) -> SafeString:
         )
         cards.append("".join(out))
     return mark_safe("\n".join(cards))  # noqa: S308 (every value above is escaped)
+
+
+# Who has her request -----------------------------------------------------------------------
+
+
+def audience_rows_html(audience_rows: Sequence[dict[str, Any]], *, sealed: str) -> SafeString:
+    """The rows of _audience.html's table, one per vendor (``audience_of`` with ``opened_at``):
+    50 rows were a tenth of the page's time through the template engine. Times are written to
+    the minute, each distinct minute formatted once."""
+    minutes: dict[Any, str] = {}
+
+    def at(value: Any) -> str:
+        local = template_localtime(value)
+        minute = local.replace(second=0, microsecond=0)
+        if minute not in minutes:
+            minutes[minute] = _e(date_filter(local, "j M, H:i"))
+        return minutes[minute]
+
+    out = []
+    for row in audience_rows:
+        withdrawn = row["withdrawn"]
+        invited = ' <span class="tag">invited</span>' if row["invited"] else ""
+        received = "Taken back after your change" if withdrawn else at(row["delivered_at"])
+        opened = at(row["opened_at"]) if row["opened_at"] else '<span class="muted">Not yet</span>'
+        if row["offered"] and not sealed:
+            answer = '<strong class="answer-offer">Made an offer</strong>'
+        elif row["passed_at"]:
+            answer = f'<span class="answer-pass">Passed: {_e(row["pass_reason"].lower())}</span>'
+        elif sealed and not withdrawn:
+            answer = '<span class="muted">Offers are sealed</span>'
+        elif withdrawn:
+            answer = '<span class="muted">—</span>'
+        else:
+            answer = '<span class="muted">No answer yet</span>'
+        out.append(
+            f'<tr class="{"audience-withdrawn" if withdrawn else ""}">'
+            f'<th scope="row">{_e(row["vendor_name"])}{invited}</th>'
+            f'<td data-label="Received">{received}</td><td data-label="Opened">{opened}</td>'
+            f'<td data-label="Answer">{answer}</td></tr>'
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 (every value above is escaped)

@@ -23,7 +23,7 @@ from broker.pipeline.audience import amend_with_audience, publish_with_audience
 from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
-from broker.website.offer_html import compare_columns, offer_cards
+from broker.website.offer_html import audience_rows_html, compare_columns, offer_cards
 from broker.website.offers import (
     SORT_LABELS,
     add_links,
@@ -201,6 +201,7 @@ def _offers_context(request, intent, bids, schema) -> dict:
         "reach": _reach(audience_rows),
         "pass_reasons": _pass_reasons(audience_rows),
         "audience_rows": audience_rows,
+        "audience_html": audience_rows_html(audience_rows, sealed=sealed),
         "audience_limits": _audience_limits(intent),
     }
 
