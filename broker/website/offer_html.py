@@ -10,7 +10,7 @@ are the engine's own functions, called directly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from html import escape as html_escape
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from intents.comparison import DIFFERS, MEETS
 from vendors.models import Bid
 
 if TYPE_CHECKING:
-    from broker.website.offers import MatrixRow, Offer
+    from broker.website.offers import MatrixRow, Offer, TermsAnswer
     from intents.models import Intent
 
 # The templates these functions write the same bytes as, by fragment name.
@@ -328,3 +328,28 @@ def audience_rows_html(audience_rows: Sequence[dict[str, Any]], *, sealed: str) 
             f'<td data-label="Answer">{answer}</td></tr>'
         )
     return mark_safe("\n".join(out))  # noqa: S308 (every value above is escaped)
+
+
+# Vendors' answers to her terms -------------------------------------------------------------
+
+
+def settle_terms_answers_html(answers: Iterable[TermsAnswer]) -> None:
+    """Write the card of each answer that awaits nothing from her (``answer.html``; every
+    vendor that bid accepted her terms, so there is one per offer); _offers.html renders the
+    few that wait for her answer, with their form, itself."""
+    for item in answers:
+        if item.awaits_her:
+            continue
+        out = [
+            f'<li class="card terms-{_e(item.state)}"><p><strong>{_e(item.vendor.name)}</strong> {_e(item.text)}.</p>'
+        ]
+        record = item.record
+        if record:
+            reached = date_filter(template_localtime(record.reached_at), "j M Y, H:i")
+            out.append(
+                f'<p class="small record">Agreement recorded {_e(reached)}: “{_e(record.agreement.title)}”'
+                f" (version {_e(record.agreement.version)}) · digest"
+                f' <code class="digest">{_e(record.digest)}</code></p>'
+            )
+        out.append("</li>")
+        item.html = mark_safe("".join(out))  # noqa: S308 (every value above is escaped)

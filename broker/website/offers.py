@@ -64,6 +64,7 @@ class TermsAnswer:
     answer: AgreementAnswer | None
     record: AgreementRecord | None
     proposed_clauses: list[str] = field(default_factory=list)
+    html: SafeString | None = None  # its card, when it awaits nothing from her (``settle_terms_answers_html``)
 
     @property
     def awaits_her(self) -> bool:

@@ -23,7 +23,7 @@ from broker.pipeline.audience import amend_with_audience, publish_with_audience
 from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
-from broker.website.offer_html import audience_rows_html, compare_columns, offer_cards
+from broker.website.offer_html import audience_rows_html, compare_columns, offer_cards, settle_terms_answers_html
 from broker.website.offers import (
     SORT_LABELS,
     add_links,
@@ -180,6 +180,7 @@ def _offers_context(request, intent, bids, schema) -> dict:
         vendor_selectors.intent_agreement_records(intent=intent),
     )
     attach_terms(offers, answers)
+    settle_terms_answers_html(answers.values())
     add_links(intent, offers)
     rows = matrix(offers)
     render_fragments(intent, offers, rows)
