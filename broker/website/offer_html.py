@@ -229,7 +229,7 @@ def compare_columns(offers: Sequence[Offer], rows: Sequence[MatrixRow]) -> dict[
     for offer in offers:
         photo = ""
         if offer.photo:
-            photo = _photo(offer, width="240", height=_thumbnail_height(offer.photo))
+            photo = _photo(offer, width="240", height=_thumbnail_height(offer.photo)) + " "  # as the template's
         head.append(
             f'<th scope="col" class="offer-head {_offer_class(offer)}">{photo}'
             f'<a class="vendor" href="{_e(offer.links["profile"])}">{_e(offer.bid.vendor.name)}</a></th>'
