@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.template.defaultfilters import capfirst, floatformat, pluralize, timeuntil_filter
 from django.template.defaultfilters import date as date_filter
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # in Django, not in its stubs
 
 from broker.website.templatetags.money import money
 from broker.website.templatetags.reputation_figures import duration_hours, percent
