@@ -14,9 +14,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
 
-from broker.website.offer_html import mark_html, offer_fragments
 from intents.comparison import MEETS, NOT_STATED, Comparison, compare, format_value, label_of
 from intents.models import Intent
 from intents.terms import describe_clauses
@@ -40,8 +38,6 @@ class Offer:
     cells: dict[str, Any] = field(default_factory=dict)
     terms: TermsAnswer | None = None  # the vendor's answer to her terms, the agreement it stands on
     links: dict[str, str] = field(default_factory=dict)  # her actions on it (``add_links``)
-    html: dict[str, SafeString] = field(default_factory=dict)  # its fragments, written once (``render_fragments``)
-    marked_rows: list[tuple[Any, str]] = field(default_factory=list)  # comparison rows with their mark's HTML
 
     @property
     def over_budget(self) -> Decimal | None:
@@ -64,7 +60,6 @@ class TermsAnswer:
     answer: AgreementAnswer | None
     record: AgreementRecord | None
     proposed_clauses: list[str] = field(default_factory=list)
-    html: SafeString | None = None  # its card, when it awaits nothing from her (``settle_terms_answers_html``)
 
     @property
     def awaits_her(self) -> bool:
@@ -193,27 +188,6 @@ def add_links(intent: Intent, offers: Sequence[Offer]) -> None:
         offer.links |= {name: url.replace(vendor_part, vendor_part_of_offer) for name, url in vendor_urls.items()}
         offer.links["profile"] = profile_url.replace(vendor_part, vendor_part_of_offer)
         offer.links["report"] = report_url.replace(_ANY_BID, bid_id)
-
-
-def render_fragments(intent: Intent, offers: Sequence[Offer], rows: Sequence[MatrixRow]) -> None:
-    """Write each offer's fragments once (``offer.html``) and each mark once per distinct
-    (mark, value) (``cell["html"]``, ``offer.marked_rows``), for _offers.html to place in both
-    layouts. In Python (``offer_html``), with the same bytes as their templates: rendering them
-    through the template engine was about a fifth of the page's time with 50 offers."""
-    marks: dict[tuple[str, str], SafeString] = {}  # by (mark, repr(value)): 0, "" and None differ
-
-    def mark_of(mark: str, value: Any) -> SafeString:
-        key = (mark, repr(value))
-        if key not in marks:
-            marks[key] = mark_html(mark, value)
-        return marks[key]
-
-    for offer in offers:
-        offer.html = offer_fragments(intent, offer)
-        offer.marked_rows = [(row, mark_of(row.mark, row.offer)) for row in offer.comparison.rows]
-    for matrix_row in rows:
-        for cell in matrix_row.cells:
-            cell["html"] = mark_of(cell["mark"], cell["offer"])
 
 
 def _sort_key(sort: str) -> Callable[[Offer], Any]:

@@ -14,6 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from broker import personal_data
@@ -23,14 +25,12 @@ from broker.pipeline.audience import amend_with_audience, publish_with_audience
 from broker.website.deal_forms import OutcomeForm
 from broker.website.deal_views import own_intent as _own_intent
 from broker.website.forms import AmendForm, ChooseForm, EraseForm, IntentForm, MessageForm, RatingForm, RevealForm
-from broker.website.offer_html import audience_rows_html, compare_columns, offer_cards, settle_terms_answers_html
 from broker.website.offers import (
     SORT_LABELS,
     add_links,
     attach_terms,
     build_offers,
     matrix,
-    render_fragments,
     sealed_notice,
     sort_offers,
     terms_answers,
@@ -166,6 +166,9 @@ def intent_detail(request, pk):
     return _detail_page(request, pk)
 
 
+OFFERS_TEMPLATE = "website/offers.jinja"
+
+
 def _offers_context(request, intent, bids, schema) -> dict:
     """The offers section: the comparison, or the sealed notice, and how far the request got.
     ``bids``: ``intent_bids``, which the page reads once for this section and for the deal;
@@ -180,11 +183,8 @@ def _offers_context(request, intent, bids, schema) -> dict:
         vendor_selectors.intent_agreement_records(intent=intent),
     )
     attach_terms(offers, answers)
-    settle_terms_answers_html(answers.values())
     add_links(intent, offers)
     rows = matrix(offers)
-    render_fragments(intent, offers, rows)
-    columns, cards = compare_columns(offers, rows), offer_cards(offers)
     audience_rows = _opened(
         vendor_selectors.audience_of(intent=intent, offered_vendor_ids={bid.vendor_id for bid in bids}),
         [] if sealed else bids,
@@ -194,15 +194,12 @@ def _offers_context(request, intent, bids, schema) -> dict:
         "intent": intent,
         "offers": offers,
         "matrix": rows,
-        "columns": columns,
-        "cards": cards,
         "sort": sort,
         "sorts": SORT_LABELS,
         "sealed": sealed,
         "reach": _reach(audience_rows),
         "pass_reasons": _pass_reasons(audience_rows),
         "audience_rows": audience_rows,
-        "audience_html": audience_rows_html(audience_rows, sealed=sealed),
         "audience_limits": _audience_limits(intent),
     }
 
@@ -255,7 +252,7 @@ def intent_offers(request, pk):
     intent = _own_intent(request, pk)
     bids = vendor_selectors.intent_bids(intent=intent)
     context = _offers_context(request, intent, bids, category_schema(intent.category))
-    return render(request, "website/_offers.html", context)
+    return render(request, OFFERS_TEMPLATE, context, using="jinja2")
 
 
 def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
@@ -263,6 +260,11 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
     bids = vendor_selectors.intent_bids(intent=intent)
     schema = category_schema(intent.category)
     context = _offers_context(request, intent, bids, schema)
+    # The offers section is a Jinja2 template (broker/website/jinja.py says why), rendered here
+    # and placed by the page, as the polling view (``intent_offers``) renders it alone.
+    offers_section = ""
+    if intent.status != "in_review":
+        offers_section = mark_safe(render_to_string(OFFERS_TEMPLATE, context, request, using="jinja2"))  # noqa: S308 (Jinja2 escapes)
     # The offer she accepted, if any: among the bids read above (only withdrawn ones are not).
     accepted = next((bid for bid in bids if bid.status == Bid.Status.ACCEPTED), None)
     my_rating = customer_rating_of(bid=accepted) if accepted is not None else None
@@ -282,6 +284,7 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
         "website/intent_detail.html",
         {
             **context,
+            "offers_section": offers_section,
             "terms": describe_terms(intent.agreement),
             "accepted": accepted,
             "my_outcome": my_outcome,

@@ -122,8 +122,9 @@ def test_revisions_and_requests_for_better_are_read_only_when_an_offer_has_some(
 
 
 def test_each_offer_is_a_column_and_a_card_with_its_vendor_name_escaped(signed_in, customer, publish):
-    """The table's cells and the cards are written in Python (``offer_html``): each offer has
-    its column head, its cells in every row and its card, and a vendor's name is text, never markup."""
+    """The offers section is a Jinja2 template (``website/offers.jinja``), which escapes as Django's
+    engine does: each offer has its column head, its cells in every row and its card, and a
+    vendor's name is text, never markup."""
     intent = publish(customer)
     vendor = VendorFactory(name="<script>alert(1)</script> & Sons")
     Bid.objects.create(intent=intent, vendor=vendor, amount=Decimal(3000), currency="GBP", terms_accepted=intent.terms)
@@ -134,6 +135,6 @@ def test_each_offer_is_a_column_and_a_card_with_its_vendor_name_escaped(signed_i
     assert html.count('<th scope="col" class="offer-head offer-active">') == 3
     assert html.count('<li class="card offer-card offer-active">') == 3
     profile = reverse("intents:vendor_profile", args=[vendor.pk])
-    assert f'<a class="vendor" href="{profile}">{escaped}</a></th>' in html
+    assert f'<a class="vendor" href="{profile}">{escaped}</a>' in html
     assert f'<h3><a href="{profile}">{escaped}</a></h3>' in html
     assert html.count('<td class="actions">') == 3
