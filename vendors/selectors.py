@@ -584,8 +584,8 @@ def history_vendors(*, customer: User) -> list[Vendor]:
 
 
 def audience_of(*, intent: Intent, offered_vendor_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """Who her request reached and what each did with it, for her eyes only: per vendor (by
-    name) whether it still has it, opened it, passed (with the reason's label) or offered, and
+    """Who her request reached and what each did with it, for her eyes only: per vendor (its id
+    and name) whether it still has it, opened it, passed (with the reason's label) or offered, and
     whether she invited it. Vendors that had it and lost it after an amendment are listed too.
 
     ``offered_vendor_ids``: the vendors with a bid on it that is not withdrawn, which the page
@@ -606,6 +606,7 @@ def audience_of(*, intent: Intent, offered_vendor_ids: Iterable[int]) -> list[di
     )
     return [
         {
+            "vendor_id": vendor_id,
             "vendor_name": name,
             "delivered_at": created_at,
             "withdrawn": withdrawn_at is not None,
@@ -668,12 +669,15 @@ def _prefetch_present(bids: Iterable[Bid], **flags: str) -> None:
     bids = list(bids)
     for name, flag in flags.items():
         present = []
+        # One empty, already-read queryset shared by the bids without any: ``.all()`` returns it
+        # as it is and any other method clones it, so sharing is safe, and building one per bid
+        # (a queryset clone each) was a tenth of her request page's time with 50 offers.
+        none = _RELATED[name].objects.none()
+        none._result_cache, none._prefetch_done = [], True  # type: ignore[union-attr]  # read, as prefetch leaves it
         for bid in bids:
             if getattr(bid, flag):
                 present.append(bid)
             else:
-                none = _RELATED[name].objects.none()
-                none._result_cache, none._prefetch_done = [], True  # type: ignore[union-attr]  # read, as prefetch leaves it
                 cache = bid.__dict__.setdefault("_prefetched_objects_cache", {})
                 cache[name] = none
         if present:

@@ -78,6 +78,18 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Her request page's offers section only (broker/website/jinja.py says why).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "broker" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "broker.website.jinja.environment",
+            "extensions": ["jinja2.ext.do"],
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+        },
+    },
 ]
 
 DATABASES = {

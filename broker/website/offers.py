@@ -12,11 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.template import Context
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 
 from intents.comparison import MEETS, NOT_STATED, Comparison, compare, format_value, label_of
 from intents.models import Intent
@@ -41,8 +38,6 @@ class Offer:
     cells: dict[str, Any] = field(default_factory=dict)
     terms: TermsAnswer | None = None  # the vendor's answer to her terms, the agreement it stands on
     links: dict[str, str] = field(default_factory=dict)  # her actions on it (``add_links``)
-    html: dict[str, str] = field(default_factory=dict)  # its fragments, rendered once (``render_fragments``)
-    marked_rows: list[tuple[Any, str]] = field(default_factory=list)  # comparison rows with their mark's HTML
 
     @property
     def over_budget(self) -> Decimal | None:
@@ -193,42 +188,6 @@ def add_links(intent: Intent, offers: Sequence[Offer]) -> None:
         offer.links |= {name: url.replace(vendor_part, vendor_part_of_offer) for name, url in vendor_urls.items()}
         offer.links["profile"] = profile_url.replace(vendor_part, vendor_part_of_offer)
         offer.links["report"] = report_url.replace(_ANY_BID, bid_id)
-
-
-# The pieces of an offer shown in both layouts (the table's column and the phone's card), by the
-# template that renders them.
-FRAGMENTS = {
-    "price": "website/_price.html",
-    "reputation": "website/_reputation.html",
-    "validity": "website/_validity.html",
-    "actions": "website/_offer_actions.html",
-}
-
-
-def render_fragments(intent: Intent, offers: Sequence[Offer], rows: Sequence[MatrixRow]) -> None:
-    """Render each offer's fragments once (``offer.html``) and each mark once per distinct
-    (mark, value) (``cell["html"]``, ``offer.marked_rows``), for _offers.html to place in both
-    layouts. Including them there rendered every piece twice, and a mark once per cell: most of
-    the page's time with 50 offers. The same templates render them, so the markup is the same."""
-    templates = {name: get_template(path).template for name, path in FRAGMENTS.items()}  # type: ignore[attr-defined]
-    mark_template = get_template("website/_mark.html").template  # type: ignore[attr-defined]
-    context = Context({"intent": intent})
-    marks: dict[tuple[str, str], SafeString] = {}  # by (mark, repr(value)): 0, "" and None differ
-
-    def mark_html(mark: str, value: Any) -> SafeString:
-        key = (mark, repr(value))
-        if key not in marks:
-            with context.push(cell={"mark": mark, "offer": value}):
-                marks[key] = mark_safe(mark_template.render(context))  # noqa: S308 (a template's output)
-        return marks[key]
-
-    for offer in offers:
-        with context.push(offer=offer):
-            offer.html = {name: mark_safe(t.render(context)) for name, t in templates.items()}  # noqa: S308
-        offer.marked_rows = [(row, mark_html(row.mark, row.offer)) for row in offer.comparison.rows]
-    for matrix_row in rows:
-        for cell in matrix_row.cells:
-            cell["html"] = mark_html(cell["mark"], cell["offer"])
 
 
 def _sort_key(sort: str) -> Callable[[Offer], Any]:

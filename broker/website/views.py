@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib import messages
@@ -12,6 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from broker import personal_data
@@ -27,7 +31,6 @@ from broker.website.offers import (
     attach_terms,
     build_offers,
     matrix,
-    render_fragments,
     sealed_notice,
     sort_offers,
     terms_answers,
@@ -163,6 +166,9 @@ def intent_detail(request, pk):
     return _detail_page(request, pk)
 
 
+OFFERS_TEMPLATE = "website/offers.jinja"
+
+
 def _offers_context(request, intent, bids, schema) -> dict:
     """The offers section: the comparison, or the sealed notice, and how far the request got.
     ``bids``: ``intent_bids``, which the page reads once for this section and for the deal;
@@ -179,8 +185,10 @@ def _offers_context(request, intent, bids, schema) -> dict:
     attach_terms(offers, answers)
     add_links(intent, offers)
     rows = matrix(offers)
-    render_fragments(intent, offers, rows)
-    audience_rows = vendor_selectors.audience_of(intent=intent, offered_vendor_ids={bid.vendor_id for bid in bids})
+    audience_rows = _opened(
+        vendor_selectors.audience_of(intent=intent, offered_vendor_ids={bid.vendor_id for bid in bids}),
+        [] if sealed else bids,
+    )
     return {
         "terms_answers": list(answers.values()),
         "intent": intent,
@@ -206,13 +214,27 @@ def _audience_limits(intent) -> str:
     return " and ".join(parts)
 
 
+def _opened(audience_rows: list[dict], bids: Sequence[Bid]) -> list[dict]:
+    """Each audience row with ``opened_at``: when the vendor first read her request or, for a
+    vendor that bid through the API without reading it first, when it first bid (``bids``: the
+    page's, none while offers are sealed, so that no row tells who bid): a vendor that made an
+    offer has opened her request."""
+    first_bid_at: dict[int, datetime] = {}
+    for bid in bids:
+        if bid.vendor_id not in first_bid_at or bid.created_at < first_bid_at[bid.vendor_id]:
+            first_bid_at[bid.vendor_id] = bid.created_at
+    for row in audience_rows:
+        row["opened_at"] = row["seen_at"] or first_bid_at.get(row["vendor_id"])
+    return audience_rows
+
+
 def _reach(audience_rows: list[dict]) -> dict[str, int]:
-    """How far her request got (the vendors that still have it, opened it, passed on it), counted
-    from the audience list the page reads anyway rather than in a query of its own."""
+    """How far her request got (the vendors that still have it, opened it or bid on it, passed on
+    it), counted from the audience list the page reads anyway rather than in a query of its own."""
     current = [row for row in audience_rows if not row["withdrawn"]]
     return {
         "reached": len(current),
-        "opened": sum(row["seen_at"] is not None for row in current),
+        "opened": sum(row["opened_at"] is not None for row in current),
         "passed": sum(row["passed_at"] is not None for row in current),
     }
 
@@ -230,7 +252,7 @@ def intent_offers(request, pk):
     intent = _own_intent(request, pk)
     bids = vendor_selectors.intent_bids(intent=intent)
     context = _offers_context(request, intent, bids, category_schema(intent.category))
-    return render(request, "website/_offers.html", context)
+    return render(request, OFFERS_TEMPLATE, context, using="jinja2")
 
 
 def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
@@ -238,6 +260,11 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
     bids = vendor_selectors.intent_bids(intent=intent)
     schema = category_schema(intent.category)
     context = _offers_context(request, intent, bids, schema)
+    # The offers section is a Jinja2 template (broker/website/jinja.py says why), rendered here
+    # and placed by the page, as the polling view (``intent_offers``) renders it alone.
+    offers_section = ""
+    if intent.status != "in_review":
+        offers_section = mark_safe(render_to_string(OFFERS_TEMPLATE, context, request, using="jinja2"))  # noqa: S308 (Jinja2 escapes)
     # The offer she accepted, if any: among the bids read above (only withdrawn ones are not).
     accepted = next((bid for bid in bids if bid.status == Bid.Status.ACCEPTED), None)
     my_rating = customer_rating_of(bid=accepted) if accepted is not None else None
@@ -257,6 +284,7 @@ def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
         "website/intent_detail.html",
         {
             **context,
+            "offers_section": offers_section,
             "terms": describe_terms(intent.agreement),
             "accepted": accepted,
             "my_outcome": my_outcome,

@@ -3,6 +3,7 @@ of the change page (bad input shown next to the field, nothing saved), ``?invite
 the request on its page."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -203,6 +204,37 @@ def test_request_page_shows_who_has_it_and_what_each_did(signed_in, cast):
     assert "invited" in rows["Friendly Motors"] and "Made an offer" in rows["Friendly Motors"]
     assert "Passed: outside our area" in rows["Pushy Cars"]
     assert "Not yet" in rows["Quiet Autos"] and "No answer yet" in rows["Quiet Autos"]
+
+
+def audience_row(content: str, name: str) -> str:
+    return content.split('id="audience-heading"', 1)[1].split(name, 1)[1].split("</tr>", 1)[0]
+
+
+def test_a_vendor_that_bid_without_opening_her_request_counts_as_having_opened_it(signed_in, cast):
+    """A vendor may bid through the API without reading the request first: its row says when it
+    bid, not "Not yet" beside "Made an offer", and it counts among those that opened it."""
+    bidder = VendorFactory(name="Api Motors")
+    Delivery.objects.create(intent=cast, vendor=bidder)  # never seen
+    bid = Bid.objects.create(intent=cast, vendor=bidder, amount=Decimal("3900"), currency="GBP")
+    bid_at = timezone.localtime(bid.created_at)
+    content = signed_in.get(reverse("intents:detail", args=[cast.pk])).content.decode()
+    row = audience_row(content, "Api Motors")
+    assert "Made an offer" in row and "Not yet" not in row
+    assert f'<td data-label="Opened">{bid_at:%-d %b, %H:%M}</td>' in row
+    assert "Not yet" in audience_row(content, "Quiet Autos")  # neither read nor bid
+    assert "Your request reached 4 vendors; 3 opened it, 1 passed." in content
+
+
+def test_while_offers_are_sealed_a_bid_does_not_show_as_opened(signed_in, cast):
+    """Sealed offers hide who bid: a vendor that bid without reading stays "Not yet"."""
+    bidder = VendorFactory(name="Api Motors")
+    Delivery.objects.create(intent=cast, vendor=bidder)
+    Bid.objects.create(intent=cast, vendor=bidder, amount=Decimal("3900"), currency="GBP")
+    Intent.objects.filter(pk=cast.pk).update(format="sealed", sealed_until=timezone.now() + timedelta(days=2))
+    content = signed_in.get(reverse("intents:detail", args=[cast.pk])).content.decode()
+    row = audience_row(content, "Api Motors")
+    assert "Not yet" in row and "Offers are sealed" in row
+    assert "Your request reached 4 vendors; 2 opened it, 1 passed." in content
 
 
 def test_request_page_before_anyone_has_it(signed_in, customer, categories, regions):

@@ -119,3 +119,22 @@ def test_revisions_and_requests_for_better_are_read_only_when_an_offer_has_some(
         html = signed_in.get(url).content.decode()
     assert len(revised) == len(plain) + 2, [q["sql"][:80] for q in revised]
     assert "Revised 1 time</summary>" in html and "<li>£3,102 until" in html and "You asked for" in html
+
+
+def test_each_offer_is_a_column_and_a_card_with_its_vendor_name_escaped(signed_in, customer, publish):
+    """The offers section is a Jinja2 template (``website/offers.jinja``), which escapes as Django's
+    engine does: each offer has its column head, its cells in every row and its card, and a
+    vendor's name is text, never markup."""
+    intent = publish(customer)
+    vendor = VendorFactory(name="<script>alert(1)</script> & Sons")
+    Bid.objects.create(intent=intent, vendor=vendor, amount=Decimal(3000), currency="GBP", terms_accepted=intent.terms)
+    add_offers(intent, 2)
+    html = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Sons"
+    assert html.count('<th scope="col" class="offer-head offer-active">') == 3
+    assert html.count('<li class="card offer-card offer-active">') == 3
+    profile = reverse("intents:vendor_profile", args=[vendor.pk])
+    assert f'<a class="vendor" href="{profile}">{escaped}</a>' in html
+    assert f'<h3><a href="{profile}">{escaped}</a></h3>' in html
+    assert html.count('<td class="actions">') == 3
