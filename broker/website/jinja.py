@@ -16,7 +16,7 @@ from typing import Any
 from django.template.defaultfilters import capfirst, floatformat, pluralize, timeuntil_filter
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
-from django.utils.timezone import template_localtime
+from django.utils.timezone import is_aware, localtime
 from django.utils.translation import get_language
 from jinja2 import Environment
 
@@ -35,7 +35,7 @@ def local_date(value: Any, format_string: str) -> str:
     most of them within a few minutes, and Django's formatter was two fifths of its render."""
     if not isinstance(value, datetime):
         return date_filter(value, format_string)
-    local = template_localtime(value)
+    local = localtime(value) if is_aware(value) else value
     if _FINER_THAN_MINUTES.intersection(format_string):
         return date_filter(local, format_string)
     minute = local.replace(second=0, microsecond=0, tzinfo=None)

@@ -2,8 +2,7 @@
 shows what Django's engine shows, in the current time zone, including when it formats a minute
 once for every moment of it."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.template import Context, Template
 from django.utils import timezone
@@ -16,7 +15,7 @@ def django_date(value, format_string):
 
 
 def test_date_is_djangos_in_the_current_time_zone():
-    moment = datetime(2026, 3, 29, 0, 59, 30, tzinfo=dt_timezone.utc)  # British Summer Time starts at 01:00
+    moment = datetime(2026, 3, 29, 0, 59, 30, tzinfo=UTC)  # British Summer Time starts at 01:00
     for zone in ("Europe/London", "UTC", "Asia/Kolkata"):
         with timezone.override(zone):
             for format_string in ("j M, H:i", "j M Y, H:i", "j M Y, H:i:s", "D j F Y, P"):
@@ -27,7 +26,7 @@ def test_date_is_djangos_in_the_current_time_zone():
 
 def test_a_minute_format_tells_time_zones_apart():
     """The same instant is remembered per zone: two zones never share a formatted minute."""
-    moment = datetime(2026, 11, 30, 2, 5, 33, tzinfo=dt_timezone.utc)
+    moment = datetime(2026, 11, 30, 2, 5, 33, tzinfo=UTC)
     with timezone.override("UTC"):
         in_utc = local_date(moment, "j M, H:i")
     with timezone.override("Asia/Kolkata"):
@@ -36,7 +35,7 @@ def test_a_minute_format_tells_time_zones_apart():
 
 
 def test_seconds_are_never_rounded_to_the_minute():
-    first = datetime(2026, 11, 30, 2, 5, 1, tzinfo=dt_timezone.utc)
+    first = datetime(2026, 11, 30, 2, 5, 1, tzinfo=UTC)
     with timezone.override("UTC"):
         assert local_date(first, "H:i:s") == "02:05:01"
         assert local_date(first + timedelta(seconds=58), "H:i:s") == "02:05:59"
