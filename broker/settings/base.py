@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+import orjson
 from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -182,7 +183,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="intentcast <noreply@inte
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["broker.api.authentication.VendorKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["broker.api.permissions.IsApprovedVendor"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
+    # A list's field messages are keyed by the item's index: as the json module, orjson then writes
+    # the number as a string ({"events": {"0": [...]}}).
+    "ORJSON_RENDERER_OPTIONS": (orjson.OPT_NON_STR_KEYS,),
     "DEFAULT_PARSER_CLASSES": ["broker.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "broker.api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
