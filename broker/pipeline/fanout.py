@@ -11,7 +11,9 @@ second outbox event, queue message and task would cost the pipeline more than th
 themselves (at 100 requests per second, the difference between keeping up and falling behind).
 
 A larger one is cast by all the workers at once: the task that matched it splits the audience,
-in order of vendor id, into ``INTENTCAST["FANOUT_PARTS"]`` parts, each an ``intent.part`` outbox
+in order of vendor id, into ``INTENTCAST["FANOUT_PARTS"]`` parts (fewer if a part would hold
+fewer than ``INTENTCAST["FANOUT_PART_MIN"]`` vendors: a smaller one does not repay its task,
+transaction and follow-up step), each an ``intent.part`` outbox
 event that carries its vendors and their subscriptions, so the audience is matched once and
 every part delivers exactly its share of it. Each part is its own task and transaction (its
 pseudonyms and deliveries), followed by its own ``intent.delivered`` step for its vendors'
@@ -58,7 +60,8 @@ Pairs = Sequence[tuple[int, UUID | None]]
 
 def deliver_intent(intent_id: UUID | str) -> int:
     """Match an intent and put it in the inboxes (its pseudonyms and deliveries), or, for an
-    audience larger than ``FANOUT_ONE_STEP_MAX``, split it into ``FANOUT_PARTS`` parts.
+    audience larger than ``FANOUT_ONE_STEP_MAX``, split it into up to ``FANOUT_PARTS`` parts of
+    at least ``FANOUT_PART_MIN`` vendors.
 
     Idempotent: deliveries are unique per vendor, so a second run adds nothing. Runs inside the
     outbox event's transaction (see ``broker.core.outbox.process_event``). For an audience of
@@ -74,7 +77,7 @@ def deliver_intent(intent_id: UUID | str) -> int:
     if not matches:
         return 0
     pairs = sorted((match.vendor_id, match.subscription_id) for match in matches)
-    parts = settings.INTENTCAST["FANOUT_PARTS"]
+    parts = min(settings.INTENTCAST["FANOUT_PARTS"], len(pairs) // settings.INTENTCAST["FANOUT_PART_MIN"])
     if len(pairs) <= settings.INTENTCAST["FANOUT_ONE_STEP_MAX"] or parts <= 1:
         _cast(intent, pairs, whole=True)
     else:

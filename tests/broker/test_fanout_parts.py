@@ -30,7 +30,12 @@ def in_parts(settings):
     """Audiences of more than 2 vendors are cast in parts; 3 parts unless a test says otherwise."""
 
     def configure(parts: int = 3, one_step_max: int = 2) -> None:
-        settings.INTENTCAST = {**settings.INTENTCAST, "FANOUT_PARTS": parts, "FANOUT_ONE_STEP_MAX": one_step_max}
+        settings.INTENTCAST = {
+            **settings.INTENTCAST,
+            "FANOUT_PARTS": parts,
+            "FANOUT_ONE_STEP_MAX": one_step_max,
+            "FANOUT_PART_MIN": 1,
+        }
 
     configure()
     return configure
@@ -98,6 +103,19 @@ def test_a_large_audience_is_cast_in_parts_by_vendor_id(customer, categories, re
     events = VendorEvent.objects.filter(kind="intent.matched", subject=str(intent.pk))
     assert sorted(events.values_list("vendor_id", flat=True)) == vendors
     assert not OutboxEvent.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_no_part_is_smaller_than_the_minimum(customer, categories, regions, in_parts, settings):
+    settings.INTENTCAST = {**settings.INTENTCAST, "FANOUT_PART_MIN": 3}
+    vendors = sorted(dealer(categories, regions).pk for _ in range(8))
+    intent = yaris(customer, categories, regions)
+    cast(intent)  # three parts asked for, two of at least three vendors made
+    assert [part.payload["vendors"] for part in parts_of(intent)] == [vendors[:4], vendors[4:]]
+    settings.INTENTCAST = {**settings.INTENTCAST, "FANOUT_PART_MIN": 5}
+    again = yaris(customer, categories, regions)
+    cast(again)  # one part: cast whole in the matching task
+    assert parts_of(again) == []
+    assert Delivery.objects.filter(intent=again).count() == 8
 
 
 def test_one_part_casts_in_the_matching_transaction(customer, categories, regions, in_parts):

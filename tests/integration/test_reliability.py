@@ -26,6 +26,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.djan
 
 # The production defaults, whatever the environment running the tests says.
 PRODUCTION_SWEEPS = {"PIPELINE_SWEEP_SECONDS": "1", "OUTBOX_REDISPATCH_AFTER_SECONDS": "5"}
+# The 15,000-vendor audience is cast in two parts (with the default FANOUT_PART_MIN, in one).
+IN_PARTS = {"FANOUT_PARTS": "2", "FANOUT_PART_MIN": "5000"}
 
 
 def many_subscribed_vendors(count: int, category, region) -> list[int]:
@@ -65,7 +67,7 @@ def fan_out_in_progress() -> bool:
 
 def test_worker_killed_mid_fan_out_loses_nothing_and_duplicates_nothing(start_worker, customer, categories, regions):
     vendor_ids = many_subscribed_vendors(15_000, categories["cars"], regions["GB"])
-    first = start_worker()
+    first = start_worker(extra_env=IN_PARTS)
 
     intent = publish_intent(
         customer=customer, title="Any small hatchback", category=categories["cars"], region=regions["GB"]
@@ -75,7 +77,7 @@ def test_worker_killed_mid_fan_out_loses_nothing_and_duplicates_nothing(start_wo
     event = OutboxEvent.objects.get(kind="intent.published")
     assert event.processed_at is None, "the worker finished before it was killed; the test proved nothing"
 
-    start_worker(beat=True, extra_env=PRODUCTION_SWEEPS)
+    start_worker(beat=True, extra_env={**PRODUCTION_SWEEPS, **IN_PARTS})
     started = time.monotonic()
     wait_for(
         lambda: Delivery.objects.filter(intent=intent).count() == len(vendor_ids), 120, interval=0.05, message="inboxes"
@@ -88,7 +90,7 @@ def test_worker_killed_mid_fan_out_loses_nothing_and_duplicates_nothing(start_wo
 
 def test_worker_killed_mid_part_leaves_the_part_to_be_cast_again(start_worker, customer, categories, regions):
     vendor_ids = many_subscribed_vendors(15_000, categories["cars"], regions["GB"])
-    first = start_worker()
+    first = start_worker(extra_env=IN_PARTS)
 
     intent = publish_intent(
         customer=customer, title="Any small hatchback", category=categories["cars"], region=regions["GB"]
@@ -107,7 +109,7 @@ def test_worker_killed_mid_part_leaves_the_part_to_be_cast_again(start_worker, c
         "the worker finished its parts before it was killed; the test proved nothing"
     )
 
-    start_worker(beat=True, extra_env=PRODUCTION_SWEEPS)
+    start_worker(beat=True, extra_env={**PRODUCTION_SWEEPS, **IN_PARTS})
     started = time.monotonic()
     wait_for(
         lambda: Delivery.objects.filter(intent=intent).count() == len(vendor_ids), 120, interval=0.05, message="inboxes"
