@@ -13,9 +13,9 @@ themselves (at 100 requests per second, the difference between keeping up and fa
 A larger one is cast by all the workers at once: the task that matched it splits the audience,
 in order of vendor id, into ``INTENTCAST["FANOUT_PARTS"]`` parts (fewer if a part would hold
 fewer than ``INTENTCAST["FANOUT_PART_MIN"]`` vendors: a smaller one does not repay its task,
-transaction and follow-up step), each an ``intent.part`` outbox
-event that carries its vendors and their subscriptions, so the audience is matched once and
-every part delivers exactly its share of it. Each part is its own task and transaction (its
+transaction and follow-up step), each an ``intent.part`` outbox event that carries its vendors
+and their subscriptions, so the audience is matched once and every part delivers exactly its
+share of it. Each part is its own task and transaction (its
 pseudonyms and deliveries), followed by its own ``intent.delivered`` step for its vendors'
 events. The writes of one transaction run on one database connection and one core; parts run
 on as many as there are workers. A part is idempotent and at-least-once like any outbox event:
@@ -67,8 +67,8 @@ def deliver_intent(intent_id: UUID | str) -> int:
     outbox event's transaction (see ``broker.core.outbox.process_event``). For an audience of
     up to ``FANOUT_ONE_STEP_MAX`` vendors the same transaction records their ``intent.matched``
     events and schedules the webhooks, with the handles it has just made or read. A larger one
-    is recorded as ``intent.part`` events (one per part; with a single part, cast here), each
-    cast by ``cast_part`` after this transaction commits. Returns the number of vendors matched.
+    is recorded as ``intent.part`` events, each cast by ``cast_part`` after this transaction
+    commits (or, when it makes a single part, cast here with a follow-up ``intent.delivered``). Returns the number of vendors matched.
     """
     intent = intent_with_places(intent_id=intent_id)
     if intent is None or not intent.is_open:
