@@ -68,7 +68,8 @@ def deliver_intent(intent_id: UUID | str) -> int:
     up to ``FANOUT_ONE_STEP_MAX`` vendors the same transaction records their ``intent.matched``
     events and schedules the webhooks, with the handles it has just made or read. A larger one
     is recorded as ``intent.part`` events, each cast by ``cast_part`` after this transaction
-    commits (or, when it makes a single part, cast here with a follow-up ``intent.delivered``). Returns the number of vendors matched.
+    commits (or, when it makes a single part, cast here with a follow-up ``intent.delivered``).
+    Returns the number of vendors matched.
     """
     intent = intent_with_places(intent_id=intent_id)
     if intent is None or not intent.is_open:
