@@ -261,6 +261,11 @@ def delivered_vendor_ids(*, intent_id: UUID | str, current: bool = True) -> list
     return list(deliveries.values_list("vendor_id", flat=True))
 
 
+def vendors_reached(*, intent_ids: Iterable[UUID | str]) -> set[int]:
+    """Every vendor any of these requests was delivered to."""
+    return set(Delivery.objects.filter(intent_id__in=list(intent_ids)).values_list("vendor_id", flat=True))
+
+
 def market(*, intent_ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
     """For open-format requests: how many active offers each has and the best (lowest) price,
     by intent id (offers in another currency than the lowest's are counted, not compared)."""
@@ -940,6 +945,18 @@ def vendor_behaviour_facts(*, vendor_ids: Iterable[int], due_before: datetime) -
             completed=deals["completed"], fell_through=deals["fell_through"], backed_out=deals["backed_out"]
         )
     return facts
+
+
+def vendors_with_deliveries(*, created_after: datetime, created_until: datetime) -> list[int]:
+    """The vendors sent a request (still in their inbox) in ``(created_after, created_until]``."""
+    deliveries = Delivery.objects.filter(
+        withdrawn_at__isnull=True, created_at__gt=created_after, created_at__lte=created_until
+    )
+    return list(deliveries.order_by().values_list("vendor_id", flat=True).distinct())
+
+
+def all_vendor_ids() -> list[int]:
+    return list(Vendor.objects.order_by("pk").values_list("pk", flat=True))
 
 
 def deal_vendor_ids(*, customer_ids: Iterable[int]) -> dict[int, set[int]]:
