@@ -4,7 +4,7 @@ subscriptions the matcher checks."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -997,17 +997,32 @@ def vendor_answer(*, vendor: Vendor, intent: Intent) -> tuple[AgreementAnswer | 
     return answer, record
 
 
-def intent_agreement_answers(*, intent: Intent) -> list[AgreementAnswer]:
-    """Every vendor's answer to her terms on one of her requests, oldest first."""
+def intent_terms_answers(*, intent: Intent) -> list[Mapping[str, Any]]:
+    """Every vendor's answer to her terms on one of her requests, oldest first, as values for her
+    page (no model objects): the vendor's name, the alternative it proposed (``proposed_*``), and
+    the agreement reached, if any (``record_*``; ``record_agreement_id`` None without one). One
+    query: the record beside its answer."""
+    record = AgreementRecord.objects.filter(intent_id=OuterRef("intent_id"), vendor_id=OuterRef("vendor_id"))
     return list(
-        AgreementAnswer.objects.filter(intent=intent).select_related("vendor", "proposed").order_by("answered_at")
+        AgreementAnswer.objects.filter(intent=intent)
+        .order_by("answered_at")
+        .values(
+            "vendor_id",
+            "answer",
+            "response",
+            "implicit",
+            "proposed_id",
+            vendor_name=F("vendor__name"),
+            proposed_title=F("proposed__title"),
+            proposed_summary=F("proposed__summary"),
+            proposed_clauses=F("proposed__clauses"),
+            record_agreement_id=Subquery(record.values("agreement_id")[:1]),
+            record_title=Subquery(record.values("agreement__title")[:1]),
+            record_version=Subquery(record.values("agreement__version")[:1]),
+            record_reached_at=Subquery(record.values("reached_at")[:1]),
+            record_digest=Subquery(record.values("digest")[:1]),
+        )
     )
-
-
-def intent_agreement_records(*, intent: Intent) -> dict[int, AgreementRecord]:
-    """The agreements reached on one of her requests, by vendor id."""
-    records = AgreementRecord.objects.filter(intent=intent).select_related("agreement")
-    return {record.vendor_id: record for record in records}
 
 
 def customer_agreement_records(*, customer: User) -> QuerySet[AgreementRecord]:
