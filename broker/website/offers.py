@@ -53,7 +53,7 @@ class TermsAnswer:
     """One vendor's answer to the agreement she proffered, for people: ``state`` is one of
     ``accepted`` (her terms), ``agreed`` (its proposal, which she accepted), ``proposed`` (waiting
     for her), ``refused`` (she refused its proposal), ``declined`` (it cannot bid). ``record``: the
-    agreement reached (``reached_at``, ``title``, ``version``, ``digest``), if any."""
+    agreement reached (``vendors.selectors.intent_terms_answers``), if any."""
 
     vendor_id: int
     vendor_name: str
@@ -73,10 +73,11 @@ def terms_answers(intent: Intent, answers: Sequence[Mapping[str, Any]]) -> dict[
     ``vendors.selectors.intent_terms_answers``."""
     result = {}
     for answer in answers:
-        agreement_id = answer["record_agreement_id"]
+        record = answer["record"]
+        agreement_id = record["agreement_id"] if record is not None else None
         proposed = answer["proposed_title"] if answer["proposed_id"] is not None else None
         if agreement_id is not None and agreement_id != intent.agreement_id:
-            state, text = "agreed", f"agreed with you on “{answer['record_title']}”, its proposal"
+            state, text = "agreed", f"agreed with you on “{record['title']}”, its proposal"
         elif agreement_id is not None:
             how = " by bidding" if answer["implicit"] else ""
             after = f" (after you refused “{proposed}”)" if proposed is not None else ""
@@ -94,14 +95,7 @@ def terms_answers(intent: Intent, answers: Sequence[Mapping[str, Any]]) -> dict[
             text=text,
             proposed_summary=answer["proposed_summary"] or "",
             proposed_clauses=describe_clauses(answer["proposed_clauses"]) if proposed is not None else [],
-            record=None
-            if agreement_id is None
-            else {
-                "reached_at": answer["record_reached_at"],
-                "title": answer["record_title"],
-                "version": answer["record_version"],
-                "digest": answer["record_digest"],
-            },
+            record=record,
         )
     return result
 
