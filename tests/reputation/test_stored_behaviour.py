@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from broker.personal_data import erase_customer
 from intents.models import Intent
+from intents.services import amend_intent
 from reputation.models import BehaviourSweep, Rating, VendorBehaviourStats
 from reputation.selectors import computed_vendor_behaviour, vendor_behaviour, vendor_cards, vendor_reputations
 from reputation.services import recompute_all, sweep_behaviour
@@ -177,3 +178,23 @@ def test_the_sweep_recomputes_only_vendors_whose_deliveries_crossed_the_grace(ca
     assert vendor_behaviour([crossing.pk])[crossing.pk]["deliveries_due"] == 1
     assert sweep_behaviour(now=two_hours_on + timedelta(minutes=10)) == 0
     assert BehaviourSweep.objects.get().swept_to == two_hours_on + timedelta(minutes=10)
+
+
+def test_a_request_amended_out_of_an_inbox_leaves_its_vendors_figures(
+    customer, publish, subscribe, django_capture_on_commit_callbacks
+):
+    toyota = VendorFactory(name="Toyota only")
+    subscribe(toyota, attribute_filters={"make": {"in": ["Toyota"]}})
+    intent = publish(customer)  # a Toyota
+    Delivery.objects.filter(intent=intent).update(created_at=timezone.now() - timedelta(hours=50))
+    sweep_behaviour()
+    assert vendor_behaviour([toyota.pk])[toyota.pk]["deliveries_due"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        amend_intent(
+            customer=customer,
+            intent_id=intent.pk,
+            details="Ford Fiesta now, please.",
+            attributes={**intent.attributes, "make": "Ford"},
+            budget_max=Decimal("5000"),
+        )
+    assert vendor_behaviour([toyota.pk])[toyota.pk]["deliveries_due"] == 0
