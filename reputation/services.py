@@ -43,10 +43,10 @@ from vendors.models import Bid, Vendor, VendorEvent
 from vendors.selectors import (
     all_vendor_ids,
     deal_vendor_ids,
-    delivered_vendor_ids,
     vendor_account_pairs,
     vendor_statuses,
     vendors_with_deliveries,
+    vendors_with_young_deliveries,
 )
 
 if TYPE_CHECKING:
@@ -359,9 +359,14 @@ def refresh_behaviour(*, vendor_ids: Collection[int], now: datetime | None = Non
 
 
 def refresh_intent_behaviour(*, intent_id: UUID | str, now: datetime | None = None) -> int:
-    """After a request closed: the figures of every vendor it reached (its deliveries are due an
-    answer from now on, however young)."""
-    return refresh_behaviour(vendor_ids=delivered_vendor_ids(intent_id=intent_id, current=False), now=now)
+    """After a request closed: its deliveries are due an answer from now on, however young. Only
+    the vendors of the deliveries younger than ``ANSWER_GRACE_HOURS`` are recomputed (an older one
+    was due already; one that crossed the boundary since the close is the sweep's, which runs after
+    it), with the vendor of the accepted offer, whose deals a removal changes."""
+    now = now or timezone.now()
+    grace = timedelta(hours=settings.INTENTCAST["REPUTATION"]["ANSWER_GRACE_HOURS"])
+    vendor_ids = vendors_with_young_deliveries(intent_id=intent_id, delivered_after=now - grace)
+    return refresh_behaviour(vendor_ids=vendor_ids, now=now)
 
 
 def sweep_behaviour(*, now: datetime | None = None) -> int:

@@ -955,6 +955,14 @@ def vendors_with_deliveries(*, created_after: datetime, created_until: datetime)
     return list(deliveries.order_by().values_list("vendor_id", flat=True).distinct())
 
 
+def vendors_with_young_deliveries(*, intent_id: UUID | str, delivered_after: datetime) -> set[int]:
+    """The vendors whose inbox got the request after ``delivered_after`` and still holds it, and the
+    vendor whose offer on it was accepted."""
+    young = Delivery.objects.filter(intent_id=intent_id, withdrawn_at__isnull=True, created_at__gt=delivered_after)
+    accepted = Bid.objects.filter(intent_id=intent_id, status=Bid.Status.ACCEPTED)
+    return {*young.values_list("vendor_id", flat=True), *accepted.values_list("vendor_id", flat=True)}
+
+
 def all_vendor_ids() -> list[int]:
     return list(Vendor.objects.order_by("pk").values_list("pk", flat=True))
 

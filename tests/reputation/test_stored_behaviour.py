@@ -198,3 +198,32 @@ def test_a_request_amended_out_of_an_inbox_leaves_its_vendors_figures(
             budget_max=Decimal("5000"),
         )
     assert vendor_behaviour([toyota.pk])[toyota.pk]["deliveries_due"] == 0
+
+
+def test_a_closed_request_recomputes_only_the_vendors_of_its_young_deliveries(
+    delivered, customer, django_capture_on_commit_callbacks
+):
+    intent, young, old = delivered  # both delivered 50 hours ago
+    Delivery.objects.filter(intent=intent, vendor=young).update(created_at=timezone.now())
+    sweep_behaviour()
+    VendorBehaviourStats.objects.filter(vendor=old).update(deliveries_due=99)  # a recompute would undo it
+    with django_capture_on_commit_callbacks(execute=True):
+        deal.withdraw_intent(customer=customer, intent_id=intent.pk)
+    assert vendor_behaviour([young.pk])[young.pk]["deliveries_due"] == 1
+    assert vendor_behaviour([old.pk])[old.pk]["deliveries_due"] == 99  # due already: nothing changed for it
+
+
+def test_removing_a_completed_deal_recomputes_its_vendor_however_old_the_delivery(
+    delivered, customer, django_capture_on_commit_callbacks
+):
+    intent, first, _ = delivered
+    with django_capture_on_commit_callbacks(execute=True):
+        bid = place_bid(vendor=first, intent_id=intent.pk, amount=Decimal("3500"), currency="GBP")
+    with django_capture_on_commit_callbacks(execute=True):
+        deal.accept_bid(customer=customer, bid_id=bid.pk)
+        deal.mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, customer=customer, outcome="completed")
+    assert vendor_behaviour([first.pk])[first.pk]["deals_completed"] == 1
+    intent.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        deal.remove_intent(moderator=None, intent=intent, reason="A fake request")
+    assert vendor_behaviour([first.pk])[first.pk]["deals_completed"] == 0
