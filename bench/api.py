@@ -451,6 +451,7 @@ def request_page(tax, customer, rng: random.Random, client, samples: int) -> Non
     from django.conf import settings
     from django.test import override_settings
 
+    from reputation.services import refresh_behaviour
     from vendors.services import place_bid
 
     intent = make_intents(tax, [customer], 1, rng, prefix="offers")[0]
@@ -458,6 +459,8 @@ def request_page(tax, customer, rng: random.Random, client, samples: int) -> Non
     for n, vendor in enumerate(vendors):
         deliver(vendor, [intent])
         place_bid(vendor=vendor, intent_id=intent.pk, amount=Decimal(1000 + 10 * n), currency="GBP", message="Ready")
+    # What a worker does after each bid (no worker runs here): the vendors' stored behaviour figures.
+    refresh_behaviour(vendor_ids=[vendor.pk for vendor in vendors])
     client.force_login(customer)
     url = f"/requests/{intent.pk}/"
     # Static files by name (production serves them hashed, from collectstatic's manifest).

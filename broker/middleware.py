@@ -206,13 +206,13 @@ class CustomerPagesMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
-        if (
-            match is None
-            or match.app_name != "intents"
-            or match.url_name in self.OPEN_TO_ALL
-            or not request.user.is_authenticated
-            or not is_vendor_account(request.user)
-        ):
+        if match is None or match.app_name != "intents" or match.url_name in self.OPEN_TO_ALL:
+            return None
+        if not request.user.is_authenticated:
+            return None
+        # Kept for the page's navigation (``{% vendor_login %}``), which asks the same.
+        request.vendor_login = is_vendor_account(request.user)
+        if not request.vendor_login:
             return None
         membership = current_membership(request.user)
         return render(request, "website/vendor_login.html", {"membership": membership}, status=403)

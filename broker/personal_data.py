@@ -32,6 +32,7 @@ from moderation.services import forget_customer_reports
 from reputation.models import Rating
 from reputation.selectors import customer_deal_ratings, customer_own_reputation
 from reputation.services import refresh_scores
+from vendors.deal import behaviour_changed
 from vendors.events import scrub_events
 from vendors.relationships import blocks_of, identities_shared_by, notes_of, pseudonyms_of
 from vendors.selectors import (
@@ -46,6 +47,7 @@ from vendors.selectors import (
     customer_deal_outcomes,
     customer_deliveries,
     customer_messages,
+    vendors_reached,
 )
 
 if TYPE_CHECKING:
@@ -361,7 +363,8 @@ def erase_customer(*, customer: User) -> None:
     account (each app's foreign keys cascade). The copies of her requests, bids and messages in
     vendors' event logs are replaced by a tombstone that keeps only the subject's id, so a
     vendor's log still reads in order; the outbox forgets her requests. The vendors she rated
-    have their stored scores recomputed without her ratings. Her reports keep their outcome for
+    have their stored scores recomputed without her ratings, and the vendors her requests reached
+    their behaviour figures (after commit). Her reports keep their outcome for
     the record, without her words or any link to her.
     """
     intent_ids = intent_ids_of(customer=customer)
@@ -371,6 +374,8 @@ def erase_customer(*, customer: User) -> None:
         bids_received(customer=customer).filter(ratings__isnull=False).values_list("vendor_id", flat=True)
     )
     answer_ids = agreement_answer_ids(customer=customer)
+    # Her requests' deliveries, offers and deals leave the figures of every vendor they reached.
+    behaviour_changed(vendor_ids=vendors_reached(intent_ids=intent_ids))
     scrub_events(subjects=[*intent_ids, *bid_ids, *message_ids, *answer_ids])
     forget_events(intent_ids=intent_ids)
     forget_customer_reports(customer=customer)

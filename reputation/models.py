@@ -140,3 +140,37 @@ class CustomerScore(ScoreFields):
 
     def __str__(self) -> str:
         return f"customer {self.customer_id}: {self.score} ({self.ratings})"
+
+
+class VendorBehaviourStats(models.Model):
+    """A vendor's behaviour figures (``reputation.selectors.vendor_behaviour``), stored so that a
+    page reads them with the score instead of aggregating the vendor's whole history on every
+    view. Recomputed from the vendors' tables when the facts change and, for deliveries that
+    became due with time alone, by a periodic sweep (``reputation.services``)."""
+
+    vendor = models.OneToOneField("vendors.Vendor", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    deliveries_due = models.PositiveIntegerField(default=0)
+    answered_share = models.FloatField(null=True, blank=True)
+    median_hours_to_offer = models.FloatField(null=True, blank=True)
+    deals_completed = models.PositiveIntegerField(default=0)
+    deals_fell_through = models.PositiveIntegerField(default=0)
+    deals_backed_out = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "vendor behaviour"
+        verbose_name_plural = "vendor behaviour"
+
+    def __str__(self) -> str:
+        return f"vendor {self.vendor_id}: answered {self.answered_share} of {self.deliveries_due}"
+
+
+class BehaviourSweep(models.Model):
+    """How far the periodic sweep of behaviour figures got: every delivery that became due an
+    answer (``ANSWER_GRACE_HOURS`` old) before ``swept_to`` is counted in its vendor's figures.
+    One row; none before the first sweep, which computes every vendor's figures."""
+
+    swept_to = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"behaviour swept to {self.swept_to:%Y-%m-%d %H:%M}"

@@ -1,12 +1,13 @@
 """Reputation as each side sees it, read from the stored scores (``reputation.services``
 computes them; ``docs/reputation.md`` explains the formula), and the behaviour figures that need
-no rating, read live from the vendors' and the requests' tables."""
+no rating: a vendor's stored (``computed_vendor_behaviour`` is how they are computed), a
+customer's read live from her requests."""
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from intents.selectors import customer_request_outcomes
-from reputation.models import CustomerScore, Rating, RingFlag, VendorScore
+from reputation.models import CustomerScore, Rating, RingFlag, VendorBehaviourStats, VendorScore
 from vendors.selectors import vendor_behaviour_facts
 
 if TYPE_CHECKING:
@@ -81,11 +82,33 @@ def vendor_reputations(vendor_ids: Collection[int]) -> dict[int, Reputation]:
     return {vendor_id: _reputation(found.get(vendor_id)) for vendor_id in vendor_ids}
 
 
-def vendor_behaviour(vendor_ids: Collection[int]) -> dict[int, VendorBehaviour]:
+BEHAVIOUR_FIELDS = (
+    "deliveries_due",
+    "answered_share",
+    "median_hours_to_offer",
+    "deals_completed",
+    "deals_fell_through",
+    "deals_backed_out",
+)
+NO_BEHAVIOUR: VendorBehaviour = {
+    "deliveries_due": 0,
+    "answered_share": None,
+    "median_hours_to_offer": None,
+    "deals_completed": 0,
+    "deals_fell_through": 0,
+    "deals_backed_out": 0,
+}
+
+
+def computed_vendor_behaviour(
+    vendor_ids: Collection[int], *, now: datetime | None = None
+) -> dict[int, VendorBehaviour]:
     """Share of deliveries answered (an offer or a pass), median hours from delivery to first
-    offer, agreed deals completed, fallen through, and those the vendor itself said fell through."""
+    offer, agreed deals completed, fallen through, and those the vendor itself said fell through,
+    computed from each vendor's whole history: what ``reputation.services.refresh_behaviour``
+    stores, and what ``vendor_behaviour`` reads."""
     grace = timedelta(hours=settings.INTENTCAST["REPUTATION"]["ANSWER_GRACE_HOURS"])
-    facts = vendor_behaviour_facts(vendor_ids=vendor_ids, due_before=timezone.now() - grace)
+    facts = vendor_behaviour_facts(vendor_ids=vendor_ids, due_before=(now or timezone.now()) - grace)
     return {
         vendor_id: {
             "deliveries_due": f["due"],
@@ -101,10 +124,52 @@ def vendor_behaviour(vendor_ids: Collection[int]) -> dict[int, VendorBehaviour]:
     }
 
 
+def vendor_behaviour(vendor_ids: Collection[int]) -> dict[int, VendorBehaviour]:
+    """Each vendor's stored behaviour figures (``computed_vendor_behaviour``); a vendor without a
+    row has done nothing that counts yet."""
+    found = {
+        row["vendor_id"]: row
+        for row in VendorBehaviourStats.objects.filter(vendor_id__in=list(vendor_ids)).values(
+            "vendor_id", *BEHAVIOUR_FIELDS
+        )
+    }
+    return {vid: _behaviour(found.get(vid)) for vid in vendor_ids}
+
+
+def _behaviour(row: dict[str, Any] | None) -> VendorBehaviour:
+    if row is None:
+        return dict(NO_BEHAVIOUR)  # type: ignore[return-value]  # a copy of the TypedDict
+    return {name: row[name] for name in BEHAVIOUR_FIELDS}  # type: ignore[return-value]
+
+
 def vendor_cards(vendor_ids: Collection[int]) -> dict[int, VendorCard]:
-    """Score and behaviour of each vendor: what the customer sees beside its offers."""
-    reputations, behaviours = vendor_reputations(vendor_ids), vendor_behaviour(vendor_ids)
-    return {vid: VendorCard(**reputations[vid], **behaviours[vid]) for vid in vendor_ids}
+    """Score and behaviour of each vendor: what the customer sees beside its offers. One query,
+    the behaviour rows with the score beside each; the scores of vendors without behaviour (none
+    once the sweep has run, unless a vendor was rated with no delivery) in a second."""
+    scores = VendorScore.objects.filter(vendor_id=OuterRef("vendor_id"))
+    rows = VendorBehaviourStats.objects.filter(vendor_id__in=list(vendor_ids)).values(
+        "vendor_id",
+        *BEHAVIOUR_FIELDS,
+        score_ratings=Subquery(scores.values("ratings")[:1]),
+        score_score=Subquery(scores.values("score")[:1]),
+        score_rank=Subquery(scores.values("rank_score")[:1]),
+    )
+    cards: dict[int, VendorCard] = {}
+    for row in rows:
+        reputation: Reputation = {"ratings": 0, "score": None, "rank_score": None}
+        if row["score_ratings"]:
+            score = row["score_score"]
+            reputation = {
+                "ratings": row["score_ratings"],
+                "score": round(score, 2) if score is not None else None,
+                "rank_score": row["score_rank"],
+            }
+        cards[row["vendor_id"]] = VendorCard(**reputation, **_behaviour(row))
+    missing = [vid for vid in vendor_ids if vid not in cards]
+    if missing:
+        for vid, reputation in vendor_reputations(missing).items():
+            cards[vid] = VendorCard(**reputation, **NO_BEHAVIOUR)
+    return {vid: cards[vid] for vid in vendor_ids}
 
 
 def customer_reputation(customer_id: int) -> CustomerReputation:

@@ -25,12 +25,29 @@ from django.utils import timezone
 
 from broker.core.audit import record_audit
 from broker.core.errors import Conflict
-from reputation.models import AccountLink, CustomerScore, MarketPrior, Rating, RingFlag, VendorScore
+from reputation.models import (
+    AccountLink,
+    BehaviourSweep,
+    CustomerScore,
+    MarketPrior,
+    Rating,
+    RingFlag,
+    VendorBehaviourStats,
+    VendorScore,
+)
 from reputation.scoring import Params, Prior, RatingRow, counting, market_prior, same_party, score_of
+from reputation.selectors import BEHAVIOUR_FIELDS, computed_vendor_behaviour
 from vendors.deal import deal_completed_at, required_reason
 from vendors.events import record_vendor_events
 from vendors.models import Bid, Vendor, VendorEvent
-from vendors.selectors import deal_vendor_ids, vendor_account_pairs
+from vendors.selectors import (
+    all_vendor_ids,
+    deal_vendor_ids,
+    vendor_account_pairs,
+    vendor_statuses,
+    vendors_with_deliveries,
+    vendors_with_young_deliveries,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -304,6 +321,74 @@ def recompute_all(*, now: datetime | None = None, refresh_prior: bool = True) ->
         model.objects.exclude(pk__in=parties).delete()
         stored[side] = len(parties)
     return {"vendors": stored[Rating.Side.CUSTOMER], "customers": stored[Rating.Side.VENDOR]}
+
+
+# Behaviour figures -----------------------------------------------------------------------
+
+BEHAVIOUR_BATCH = 500  # vendors recomputed in one transaction
+
+
+def refresh_behaviour(*, vendor_ids: Collection[int], now: datetime | None = None) -> int:
+    """Recompute and store these vendors' behaviour figures from their whole history
+    (``computed_vendor_behaviour``); returns how many were stored. Each batch locks its vendors'
+    rows, in id order, before it reads their facts: of two refreshes of one vendor at once, the
+    second waits and then reads what the first could not see, so the row ends with the later
+    facts."""
+    now = now or timezone.now()
+    ids = sorted(set(vendor_ids))
+    stored = 0
+    for start in range(0, len(ids), BEHAVIOUR_BATCH):
+        with transaction.atomic():
+            batch = list(vendor_statuses(vendor_ids=ids[start : start + BEHAVIOUR_BATCH]))  # not deleted
+            VendorBehaviourStats.objects.bulk_create(
+                [VendorBehaviourStats(vendor_id=vid, computed_at=now) for vid in batch], ignore_conflicts=True
+            )
+            locked = list(
+                VendorBehaviourStats.objects.select_for_update()
+                .filter(vendor_id__in=batch)
+                .order_by("vendor_id")
+                .values_list("vendor_id", flat=True)
+            )
+            figures = computed_vendor_behaviour(locked, now=now)
+            VendorBehaviourStats.objects.bulk_update(
+                [VendorBehaviourStats(vendor_id=vid, computed_at=now, **figures[vid]) for vid in locked],
+                [*BEHAVIOUR_FIELDS, "computed_at"],
+            )
+            stored += len(locked)
+    return stored
+
+
+def refresh_intent_behaviour(*, intent_id: UUID | str, now: datetime | None = None) -> int:
+    """After a request closed: its deliveries are due an answer from now on, however young. Only
+    the vendors of the deliveries younger than ``ANSWER_GRACE_HOURS`` are recomputed (an older one
+    was due already; one that crossed the boundary since the close is the sweep's, which runs after
+    it), with the vendor of the accepted offer, whose deals a removal changes."""
+    now = now or timezone.now()
+    grace = timedelta(hours=settings.INTENTCAST["REPUTATION"]["ANSWER_GRACE_HOURS"])
+    vendor_ids = vendors_with_young_deliveries(intent_id=intent_id, delivered_after=now - grace)
+    return refresh_behaviour(vendor_ids=vendor_ids, now=now)
+
+
+def sweep_behaviour(*, now: datetime | None = None) -> int:
+    """Recompute the figures of the vendors whose deliveries became due an answer with time alone
+    (``ANSWER_GRACE_HOURS`` old) since the last sweep; the first sweep, with no mark, computes every
+    vendor (the figures of the history before they were stored). Returns how many vendors were
+    recomputed."""
+    now = now or timezone.now()
+    grace = timedelta(hours=settings.INTENTCAST["REPUTATION"]["ANSWER_GRACE_HOURS"])
+    with transaction.atomic():
+        mark = BehaviourSweep.objects.select_for_update().first()  # one sweep at a time
+        if mark is None:
+            vendor_ids = all_vendor_ids()
+        else:
+            vendor_ids = vendors_with_deliveries(created_after=mark.swept_to - grace, created_until=now - grace)
+        stored = refresh_behaviour(vendor_ids=vendor_ids, now=now)
+        if mark is None:
+            BehaviourSweep.objects.create(swept_to=now)
+        else:
+            mark.swept_to = now
+            mark.save(update_fields=["swept_to"])
+    return stored
 
 
 # Gaming: links between accounts and rating rings --------------------------------------------

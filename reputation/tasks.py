@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reputation.services import detect_rings, recompute_all, reveal_expired
+from reputation.services import detect_rings, recompute_all, reveal_expired, sweep_behaviour
 
 
 @shared_task
@@ -23,3 +23,10 @@ def recompute_reputation() -> dict[str, int]:
 def detect_rating_rings() -> int:
     """Hold suspected rating rings for a moderator; returns how many flags were opened or grew."""
     return len(detect_rings())
+
+
+@shared_task
+def sweep_vendor_behaviour() -> int:
+    """Recompute the behaviour figures of vendors whose deliveries became due an answer since the
+    last run; returns how many vendors were recomputed."""
+    return sweep_behaviour()

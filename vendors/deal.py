@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from broker.core.audit import record_audit
 from broker.core.errors import BidNotActive, Conflict, IntentClosed, NotFound
+from broker.core.outbox import record_event
 from intents.attributes import clean_offer_attributes
 from intents.models import Intent
 from intents.notifications import (
@@ -111,6 +112,19 @@ OUTCOME_TRANSITIONS: dict[str, str] = {
 }
 MAX_NOTE = 2000
 MAX_REASON = 2000
+# Outbox event: a fact behind vendors' behaviour figures changed (an offer, a pass, a deal's
+# outcome, a request that stopped being open). Reputation, a floor above, stores the figures; the
+# pipeline has them recomputed when it takes the event (``broker.pipeline.handlers``).
+BEHAVIOUR_CHANGED = "vendor.behaviour_changed"
+
+
+def behaviour_changed(*, vendor_ids: Iterable[int] = (), intent_id: UUID | str | None = None) -> None:
+    """Record ``BEHAVIOUR_CHANGED`` in the caller's transaction, for these vendors or for every
+    vendor the request ``intent_id`` was delivered to."""
+    record_event(
+        BEHAVIOUR_CHANGED,
+        {"vendor_ids": sorted(set(vendor_ids)), "intent_id": str(intent_id) if intent_id is not None else None},
+    )
 
 
 def intent_may(intent: Intent, transition: str) -> bool:
@@ -168,12 +182,14 @@ def _close(intent: Intent, transition: str, *, close_reason: str, removal_reason
         _move_bids(_active_bids(intent), "moderate", now=timezone.now())
     else:
         _move_bids(_active_bids(intent), "decline", now=timezone.now(), reason=Bid.DeclineReason.REQUEST_CLOSED)
-    return close_intent(
+    closed = close_intent(
         intent,
         status=INTENT_TRANSITIONS[transition][1],
         close_reason=close_reason,
         removal_reason=removal_reason,
     )
+    behaviour_changed(intent_id=intent.pk)  # its deliveries are due an answer now
+    return closed
 
 
 # The customer's transitions ----------------------------------------------------------------
@@ -208,6 +224,7 @@ def accept_bid(*, customer: User, bid_id: UUID | str) -> Intent:
     others = [other for other in _active_bids(intent) if other.pk != bid.pk]
     _move_bids(others, "decline", now=now, reason=Bid.DeclineReason.ANOTHER_ACCEPTED)
     close_intent(intent, status=INTENT_TRANSITIONS["accept"][1])
+    behaviour_changed(intent_id=intent.pk)  # its deliveries are due an answer now
     deal_agreed(intent=intent, vendor_name=Vendor.objects.get(pk=bid.vendor_id).name)
     return intent
 
@@ -357,6 +374,7 @@ def mark_outcome(
     transition = OUTCOME_TRANSITIONS[outcome]
     if intent_may(intent, transition):
         close_intent(intent, status=INTENT_TRANSITIONS[transition][1])
+    behaviour_changed(vendor_ids=[bid.vendor_id])
     if side == DealOutcome.Side.CUSTOMER:  # the vendor knows its own word
         record_vendor_events(
             kind=VendorEvent.Kind.DEAL_UPDATED,

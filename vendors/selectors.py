@@ -4,7 +4,7 @@ subscriptions the matcher checks."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -264,6 +264,11 @@ def delivered_vendor_ids(
     if vendor_range is not None:
         deliveries = deliveries.filter(vendor_id__gte=vendor_range[0], vendor_id__lte=vendor_range[1])
     return list(deliveries.values_list("vendor_id", flat=True))
+
+
+def vendors_reached(*, intent_ids: Iterable[UUID | str]) -> set[int]:
+    """Every vendor any of these requests was delivered to."""
+    return set(Delivery.objects.filter(intent_id__in=list(intent_ids)).values_list("vendor_id", flat=True))
 
 
 def market(*, intent_ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
@@ -947,6 +952,26 @@ def vendor_behaviour_facts(*, vendor_ids: Iterable[int], due_before: datetime) -
     return facts
 
 
+def vendors_with_deliveries(*, created_after: datetime, created_until: datetime) -> list[int]:
+    """The vendors sent a request (still in their inbox) in ``(created_after, created_until]``."""
+    deliveries = Delivery.objects.filter(
+        withdrawn_at__isnull=True, created_at__gt=created_after, created_at__lte=created_until
+    )
+    return list(deliveries.order_by().values_list("vendor_id", flat=True).distinct())
+
+
+def vendors_with_young_deliveries(*, intent_id: UUID | str, delivered_after: datetime) -> set[int]:
+    """The vendors whose inbox got the request after ``delivered_after`` and still holds it, and the
+    vendor whose offer on it was accepted."""
+    young = Delivery.objects.filter(intent_id=intent_id, withdrawn_at__isnull=True, created_at__gt=delivered_after)
+    accepted = Bid.objects.filter(intent_id=intent_id, status=Bid.Status.ACCEPTED)
+    return {*young.values_list("vendor_id", flat=True), *accepted.values_list("vendor_id", flat=True)}
+
+
+def all_vendor_ids() -> list[int]:
+    return list(Vendor.objects.order_by("pk").values_list("pk", flat=True))
+
+
 def deal_vendor_ids(*, customer_ids: Iterable[int]) -> dict[int, set[int]]:
     """Per customer, the vendors she has agreed a deal with."""
     found: dict[int, set[int]] = {}
@@ -985,17 +1010,39 @@ def vendor_answer(*, vendor: Vendor, intent: Intent) -> tuple[AgreementAnswer | 
     return answer, record
 
 
-def intent_agreement_answers(*, intent: Intent) -> list[AgreementAnswer]:
-    """Every vendor's answer to her terms on one of her requests, oldest first."""
-    return list(
-        AgreementAnswer.objects.filter(intent=intent).select_related("vendor", "proposed").order_by("answered_at")
+def intent_terms_answers(*, intent: Intent) -> list[Mapping[str, Any]]:
+    """Every vendor's answer to her terms on one of her requests, oldest first, as values for her
+    page (no model objects): the vendor's name, the alternative it proposed (``proposed_*``), and
+    the agreement reached (``record``: ``agreement_id``, ``title``, ``version``, ``reached_at``,
+    ``digest``; None without one). Two plain queries: the records as subqueries of the answers
+    took the ORM longer to build than both."""
+    records = {
+        row["vendor_id"]: row
+        for row in AgreementRecord.objects.filter(intent=intent).values(
+            "vendor_id",
+            "agreement_id",
+            "reached_at",
+            "digest",
+            title=F("agreement__title"),
+            version=F("agreement__version"),
+        )
+    }
+    answers = (
+        AgreementAnswer.objects.filter(intent=intent)
+        .order_by("answered_at")
+        .values(
+            "vendor_id",
+            "answer",
+            "response",
+            "implicit",
+            "proposed_id",
+            vendor_name=F("vendor__name"),
+            proposed_title=F("proposed__title"),
+            proposed_summary=F("proposed__summary"),
+            proposed_clauses=F("proposed__clauses"),
+        )
     )
-
-
-def intent_agreement_records(*, intent: Intent) -> dict[int, AgreementRecord]:
-    """The agreements reached on one of her requests, by vendor id."""
-    records = AgreementRecord.objects.filter(intent=intent).select_related("agreement")
-    return {record.vendor_id: record for record in records}
+    return [{**answer, "record": records.get(answer["vendor_id"])} for answer in answers]
 
 
 def customer_agreement_records(*, customer: User) -> QuerySet[AgreementRecord]:

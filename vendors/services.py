@@ -35,7 +35,7 @@ from intents.selectors import lock_intent
 from intents.taxonomy import categories_filter_schema, remembered_category_schema
 from intents.terms import legacy_terms
 from vendors.agreements import agree_by_bidding
-from vendors.deal import answer_counter, required_reason, withdraw_vendor_offers
+from vendors.deal import answer_counter, behaviour_changed, required_reason, withdraw_vendor_offers
 from vendors.models import ApiKey, Bid, BidPhoto, BidRevision, Delivery, Subscription, SubscriptionKey, Vendor
 from vendors.relationships import ensure_pseudonyms
 from vendors.selectors import bid_standing
@@ -452,9 +452,11 @@ def pass_intent(*, vendor: Vendor, intent_id: UUID, reason: str = "") -> None:
     if reason and reason not in Delivery.PassReason.values:
         raise ValidationError({"reason": f"Choose one of: {', '.join(Delivery.PassReason.values)}."})
     now = timezone.now()
-    Delivery.objects.filter(vendor=vendor, intent_id=intent_id, passed_at__isnull=True).update(
-        passed_at=now, seen_at=now, pass_reason=reason
-    )
+    with transaction.atomic():
+        if Delivery.objects.filter(vendor=vendor, intent_id=intent_id, passed_at__isnull=True).update(
+            passed_at=now, seen_at=now, pass_reason=reason
+        ):
+            behaviour_changed(vendor_ids=[vendor.pk])
 
 
 def restore_deliveries(*, intent: Intent, vendor_ids: Iterable[int]) -> int:
@@ -541,6 +543,7 @@ def place_bid(
         raise AlreadyBidding("You already have an active bid on this request.", field="intent") from None
     bid._prefetched_objects_cache = {"photos": BidPhoto.objects.none()}  # type: ignore[attr-defined]  # none yet
     bid_received(intent=intent, vendor_name=vendor.name)
+    behaviour_changed(vendor_ids=[vendor.pk])  # an answer, maybe its first offer on the request
     return bid
 
 

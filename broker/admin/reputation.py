@@ -76,7 +76,7 @@ class VendorScoreAdmin(ScoreAdmin):
     ordering = ["-rank_score"]
     readonly_fields = ["behaviour"]
 
-    @admin.display(description="behaviour (live)")
+    @admin.display(description="behaviour (stored: see docs/reputation.md for how fresh)")
     def behaviour(self, score: VendorScore) -> str:
         b = vendor_behaviour([score.vendor_id])[score.vendor_id]
         answered = f"{b['answered_share']:.0%}" if b["answered_share"] is not None else "n/a"
@@ -95,7 +95,7 @@ class CustomerScoreAdmin(ScoreAdmin):
     ordering = ["-rank_score"]
     readonly_fields = ["behaviour"]
 
-    @admin.display(description="behaviour (live)")
+    @admin.display(description="behaviour (stored: see docs/reputation.md for how fresh)")
     def behaviour(self, score: CustomerScore) -> str:
         b = customer_behaviour([score.customer_id])[score.customer_id]
         decided = f"{b['decided_share']:.0%}" if b["decided_share"] is not None else "n/a"

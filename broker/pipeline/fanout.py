@@ -42,6 +42,7 @@ from broker.pipeline.vendor_view import intent_json_by_vendor
 from intents.models import Intent
 from intents.selectors import intent_with_places, lock_intent
 from intents.services import INTENT_PUBLISHED
+from reputation.services import refresh_behaviour
 from vendors.deal import unmatch
 from vendors.events import record_vendor_events_json
 from vendors.models import VendorEvent
@@ -244,6 +245,8 @@ def reconsider_intent(intent_id: UUID | str) -> Reconsidered:
             subject=revision,
             extra={"withdrawn_reason": "no_longer_matches"},
         )
+    # Deliveries taken out of an inbox, or put back, leave or join its vendor's behaviour figures.
+    refresh_behaviour(vendor_ids=[*leaving, *(v for v in arriving if v in ever)])
     _tell(intent, staying, VendorEvent.Kind.INTENT_UPDATED, subject=revision)
     _tell(intent, arriving, VendorEvent.Kind.INTENT_MATCHED, subject=revision)
     log.info(

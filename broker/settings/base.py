@@ -280,6 +280,8 @@ CELERY_BEAT_SCHEDULE = {
     # Reputation: every stored score recomputed with a fresh market prior and decay; rings looked for.
     "recompute-reputation": {"task": "reputation.tasks.recompute_reputation", "schedule": crontab(minute=41)},
     "detect-rating-rings": {"task": "reputation.tasks.detect_rating_rings", "schedule": crontab(minute=11)},
+    # Vendors' behaviour figures: deliveries that became due an answer with time alone.
+    "sweep-vendor-behaviour": {"task": "reputation.tasks.sweep_vendor_behaviour", "schedule": crontab(minute="*/10")},
 }
 
 # The pipeline.

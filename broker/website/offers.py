@@ -6,7 +6,7 @@ long each offer stands. Presentation only: the rules live in the domain."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ from intents.models import Intent
 from intents.terms import describe_clauses
 from reputation.selectors import VendorCard
 from vendors.deal import offer_expired
-from vendors.models import AgreementAnswer, AgreementRecord, Bid, BidCounter, BidPhoto, BidRevision, Vendor
+from vendors.models import AgreementAnswer, Bid, BidCounter, BidPhoto, BidRevision
 
 
 @dataclass
@@ -52,48 +52,50 @@ class Offer:
 class TermsAnswer:
     """One vendor's answer to the agreement she proffered, for people: ``state`` is one of
     ``accepted`` (her terms), ``agreed`` (its proposal, which she accepted), ``proposed`` (waiting
-    for her), ``refused`` (she refused its proposal), ``declined`` (it cannot bid)."""
+    for her), ``refused`` (she refused its proposal), ``declined`` (it cannot bid). ``record``: the
+    agreement reached (``vendors.selectors.intent_terms_answers``), if any."""
 
-    vendor: Vendor
+    vendor_id: int
+    vendor_name: str
     state: str
     text: str
-    answer: AgreementAnswer | None
-    record: AgreementRecord | None
+    proposed_summary: str = ""
     proposed_clauses: list[str] = field(default_factory=list)
+    record: dict[str, Any] | None = None
 
     @property
     def awaits_her(self) -> bool:
         return self.state == "proposed"
 
 
-def terms_answers(
-    intent: Intent, answers: Sequence[AgreementAnswer], records: dict[int, AgreementRecord]
-) -> dict[int, TermsAnswer]:
-    """Each answering vendor's answer to her terms, by vendor id."""
+def terms_answers(intent: Intent, answers: Sequence[Mapping[str, Any]]) -> dict[int, TermsAnswer]:
+    """Each answering vendor's answer to her terms, by vendor id; ``answers``:
+    ``vendors.selectors.intent_terms_answers``."""
     result = {}
     for answer in answers:
-        record = records.get(answer.vendor_id)
-        proposed = answer.proposed
-        if record is not None and record.agreement_id != intent.agreement_id:
-            state, text = "agreed", f"agreed with you on “{record.agreement.title}”, its proposal"
-        elif record is not None:
-            how = " by bidding" if answer.implicit else ""
-            after = f" (after you refused “{proposed.title}”)" if proposed is not None else ""
+        record = answer["record"]
+        agreement_id = record["agreement_id"] if record is not None else None
+        proposed = answer["proposed_title"] if answer["proposed_id"] is not None else None
+        if agreement_id is not None and agreement_id != intent.agreement_id:
+            state, text = "agreed", f"agreed with you on “{record['title']}”, its proposal"
+        elif agreement_id is not None:
+            how = " by bidding" if answer["implicit"] else ""
+            after = f" (after you refused “{proposed}”)" if proposed is not None else ""
             state, text = "accepted", f"accepted your terms{how}{after}"
-        elif answer.answer == AgreementAnswer.Answer.DECLINE:
+        elif answer["answer"] == AgreementAnswer.Answer.DECLINE:
             state, text = "declined", "declined your terms: it cannot make an offer"
-        elif answer.response == AgreementAnswer.Response.PENDING and proposed is not None:
-            state, text = "proposed", f"proposes “{proposed.title}” instead of your terms"
+        elif answer["response"] == AgreementAnswer.Response.PENDING and proposed is not None:
+            state, text = "proposed", f"proposes “{proposed}” instead of your terms"
         else:
-            title = proposed.title if proposed is not None else "other terms"
-            state, text = "refused", f"proposed “{title}”; you refused it"
-        result[answer.vendor_id] = TermsAnswer(
-            vendor=answer.vendor,
+            state, text = "refused", f"proposed “{proposed if proposed is not None else 'other terms'}”; you refused it"
+        result[answer["vendor_id"]] = TermsAnswer(
+            vendor_id=answer["vendor_id"],
+            vendor_name=answer["vendor_name"],
             state=state,
             text=text,
-            answer=answer,
+            proposed_summary=answer["proposed_summary"] or "",
+            proposed_clauses=describe_clauses(answer["proposed_clauses"]) if proposed is not None else [],
             record=record,
-            proposed_clauses=describe_clauses(proposed.clauses) if proposed is not None else [],
         )
     return result
 
@@ -103,7 +105,10 @@ def attach_terms(offers: Sequence[Offer], answers: dict[int, TermsAnswer]) -> No
     on her terms: every bid accepted them."""
     for offer in offers:
         offer.terms = answers.get(offer.bid.vendor_id) or TermsAnswer(
-            vendor=offer.bid.vendor, state="accepted", text="accepted your terms by bidding", answer=None, record=None
+            vendor_id=offer.bid.vendor_id,
+            vendor_name=offer.bid.vendor.name,
+            state="accepted",
+            text="accepted your terms by bidding",
         )
 
 
@@ -134,9 +139,9 @@ def _changes(definitions: dict[str, Any], wanted: dict[str, Any], intent: Intent
 
 
 def build_offers(
-    intent: Intent, schema: list[dict], bids: Sequence[Bid], reputations: dict[int, VendorCard]
+    intent: Intent, schema: Sequence[Mapping[str, Any]], bids: Sequence[Bid], reputations: dict[int, VendorCard]
 ) -> list[Offer]:
-    """The offers of ``bids`` on her request; ``schema``: its category's (``category_schema``),
+    """The offers of ``bids`` on her request; ``schema``: its category's (``remembered_category_schema``),
     which the page reads once for this and for her wishes."""
     definitions = {definition["name"]: definition for definition in schema}
     now = timezone.now()

@@ -39,7 +39,7 @@ from broker.website.paging import page_of
 from broker.website.personal_data_warning import check_request_text
 from intents import selectors
 from intents.comparison import describe_attributes
-from intents.taxonomy import category_schema
+from intents.taxonomy import remembered_category_schema
 from intents.terms import describe_terms
 from reputation.models import Rating
 from reputation.selectors import customer_rating_of, vendor_cards
@@ -172,16 +172,13 @@ OFFERS_TEMPLATE = "website/offers.jinja"
 def _offers_context(request, intent, bids, schema) -> dict:
     """The offers section: the comparison, or the sealed notice, and how far the request got.
     ``bids``: ``intent_bids``, which the page reads once for this section and for the deal;
-    ``schema``: the category's, read once for the comparison and for her wishes."""
+    ``schema``: the category's (as the process remembers it, as a bid checks it), read once for
+    the comparison and for her wishes."""
     reputations = vendor_cards({b.vendor_id for b in bids})
     sealed = sealed_notice(intent, len(bids))
     offers = [] if sealed else build_offers(intent, schema, bids, reputations)
     offers, sort = sort_offers(offers, request.GET.get("sort", ""))
-    answers = terms_answers(
-        intent,
-        vendor_selectors.intent_agreement_answers(intent=intent),
-        vendor_selectors.intent_agreement_records(intent=intent),
-    )
+    answers = terms_answers(intent, vendor_selectors.intent_terms_answers(intent=intent))
     attach_terms(offers, answers)
     add_links(intent, offers)
     rows = matrix(offers)
@@ -251,14 +248,14 @@ def intent_offers(request, pk):
     """The offers section alone: what the page polls for (htmx) so new offers appear live."""
     intent = _own_intent(request, pk)
     bids = vendor_selectors.intent_bids(intent=intent)
-    context = _offers_context(request, intent, bids, category_schema(intent.category))
+    context = _offers_context(request, intent, bids, remembered_category_schema(intent.category))
     return render(request, OFFERS_TEMPLATE, context, using="jinja2")
 
 
 def _detail_page(request, pk, *, reveal_form: RevealForm | None = None):
     intent = _own_intent(request, pk)
     bids = vendor_selectors.intent_bids(intent=intent)
-    schema = category_schema(intent.category)
+    schema = remembered_category_schema(intent.category)
     context = _offers_context(request, intent, bids, schema)
     # The offers section is a Jinja2 template (broker/website/jinja.py says why), rendered here
     # and placed by the page, as the polling view (``intent_offers``) renders it alone.

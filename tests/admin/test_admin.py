@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(customer, publish, subscribe, vendor):
+def world(customer, publish, subscribe, vendor, django_capture_on_commit_callbacks):
     """One of everything."""
     subscribe(vendor)
     issue_api_key(vendor=vendor)
@@ -31,9 +31,10 @@ def world(customer, publish, subscribe, vendor):
     intent = publish(customer)
     bid = Bid.objects.create(intent=intent, vendor=vendor, amount=3500, currency="GBP", terms_accepted=intent.terms)
     post_message(intent=intent, vendor=vendor, sender=Message.Sender.CUSTOMER, body="Hello")
-    accept_bid(customer=customer, bid_id=bid.pk)
-    bid.refresh_from_db()
-    mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, outcome=DealOutcome.Outcome.COMPLETED, customer=customer)
+    with django_capture_on_commit_callbacks(execute=True):  # the behaviour figures are stored after commit
+        accept_bid(customer=customer, bid_id=bid.pk)
+        bid.refresh_from_db()
+        mark_outcome(bid=bid, side=DealOutcome.Side.CUSTOMER, outcome=DealOutcome.Outcome.COMPLETED, customer=customer)
     rate(bid=bid, by=Rating.Side.CUSTOMER, score=4)
     return intent
 
@@ -217,7 +218,7 @@ def test_deciding_a_ring_in_admin_asks_for_a_reason_and_audits_it(admin_client, 
     assert admin_client.get(reverse("admin:reputation_ringflag_delete", args=[flag.pk])).status_code == 403
 
 
-def test_moderators_see_stored_scores_with_live_behaviour(admin_client, world):
+def test_moderators_see_stored_scores_and_behaviour(admin_client, world):
     bid = Bid.objects.get(intent=world)
     rate(bid=bid, by=Rating.Side.VENDOR, score=5)  # both sides rated: revealed, scores stored
     vendor_page = admin_client.get(reverse("admin:reputation_vendorscore_change", args=[bid.vendor_id]))

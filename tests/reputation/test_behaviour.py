@@ -1,5 +1,5 @@
-"""Behaviour figures that need no rating (reputation.selectors.vendor_behaviour and
-customer_behaviour)."""
+"""Behaviour figures that need no rating (reputation.selectors.computed_vendor_behaviour, which
+the stored figures are computed with, and customer_behaviour)."""
 
 from datetime import timedelta
 
@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from intents.models import Intent
-from reputation.selectors import customer_behaviour, vendor_behaviour
+from reputation.selectors import computed_vendor_behaviour, customer_behaviour, vendor_behaviour
 from tests.factories import IntentFactory, UserFactory, VendorFactory
 from vendors.models import Bid, DealOutcome, Delivery
 
@@ -55,7 +55,7 @@ def test_a_vendors_answers_speed_and_deals(sent):
     DealOutcome.objects.create(bid=backed_out, side="vendor", outcome="fell_through", reason="Sold it elsewhere")
     DealOutcome.objects.create(bid=backed_out, side="customer", outcome="fell_through", reason="It was sold")
 
-    figures = vendor_behaviour([vendor.pk])[vendor.pk]
+    figures = computed_vendor_behaviour([vendor.pk])[vendor.pk]
     # Due: offered, passed, ignored, closed, completed, fell = 6; answered: offered, passed, completed, fell.
     assert figures["deliveries_due"] == 6
     assert figures["answered_share"] == round(4 / 6, 3)
@@ -65,14 +65,18 @@ def test_a_vendors_answers_speed_and_deals(sent):
 
 def test_a_vendor_with_nothing_yet_has_no_shares():
     vendor = VendorFactory()
-    assert vendor_behaviour([vendor.pk])[vendor.pk] == {
-        "deliveries_due": 0,
-        "answered_share": None,
-        "median_hours_to_offer": None,
-        "deals_completed": 0,
-        "deals_fell_through": 0,
-        "deals_backed_out": 0,
-    }
+    assert (
+        computed_vendor_behaviour([vendor.pk])[vendor.pk]
+        == vendor_behaviour([vendor.pk])[vendor.pk]
+        == {
+            "deliveries_due": 0,
+            "answered_share": None,
+            "median_hours_to_offer": None,
+            "deals_completed": 0,
+            "deals_fell_through": 0,
+            "deals_backed_out": 0,
+        }
+    )
 
 
 def test_a_customers_decisions_against_silence(categories, regions):

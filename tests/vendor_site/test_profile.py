@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from intents.models import Intent
 from reputation.models import Rating
-from reputation.services import rate
+from reputation.services import rate, refresh_behaviour
 from tests.factories import IntentFactory, VendorFactory
 from vendors.models import Bid, DealOutcome, Vendor
 from vendors.relationships import ensure_pseudonyms
@@ -44,6 +44,7 @@ def vendor_with_a_deal(categories, regions, customer):
     DealOutcome.objects.create(bid=bid, side=DealOutcome.Side.CUSTOMER, outcome="completed")
     rate(bid=bid, by=Rating.Side.CUSTOMER, score=5, comment="Alice loved the Jazz, thanks Bob!")
     rate(bid=bid, by=Rating.Side.VENDOR, score=5, comment="Prompt payer")
+    refresh_behaviour(vendor_ids=[vendor.pk])  # the deal was written beside the services
     return vendor, intent
 
 

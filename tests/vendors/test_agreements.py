@@ -262,6 +262,8 @@ def test_a_proposal_she_accepts_is_recorded_and_the_vendor_told(
     assert response.status_code == 201 and response.json()["terms_accepted"]["delete_data_after_days"] == 30
     page = signed_in.get(reverse("intents:detail", args=[intent.pk])).content.decode()
     assert "agreed with you on “Strict privacy”, its proposal" in page
+    strict = roster("strict")
+    assert f': “Strict privacy” (version {strict.version}) · digest <code class="digest">{record.digest}</code>' in page
 
 
 def test_a_proposal_she_refuses_leaves_the_vendor_to_accept_or_decline(

@@ -197,7 +197,8 @@ def test_bids_made_in_the_test_are_active(vendor_client, categories, regions):
 def test_a_bid_makes_a_fixed_number_of_queries(vendor_client, categories, regions):
     """Lock the request, read the vendor's standing on it (delivered, bidding, her terms
     answered, her handle) in one query, write the implicit answer, the agreement reached, the
-    bid and her notification, read her email choice. One transaction (here, inside the test's,
+    bid, her notification and the outbox event that has the vendor's behaviour figures
+    recomputed, read her email choice. One transaction (here, inside the test's,
     a savepoint and its release) and no savepoint inside it; the category's schema is
     remembered, the key too."""
     warm, counted = deliver(vendor_client.vendor, categories, regions, 3, bids_every=10)[1:]
@@ -208,4 +209,4 @@ def test_a_bid_makes_a_fixed_number_of_queries(vendor_client, categories, region
     assert response.status_code == 201, response.content
     statements = [q["sql"].split()[0] for q in captured]
     assert statements.count("SAVEPOINT") == 1, statements
-    assert len(captured) == 9, statements
+    assert len(captured) == 10, statements
