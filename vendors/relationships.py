@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -98,7 +98,7 @@ def read_or_make_pseudonyms_sql(database: BaseDatabaseWrapper, *, then: str = ""
     """  # noqa: S608 (the table name is the model's; every value is a parameter)
 
 
-def read_or_make_pseudonyms_params(customer_id: int, vendor_ids: list[int], now: datetime) -> list[object]:
+def read_or_make_pseudonyms_params(customer_id: int, vendor_ids: list[int], now: datetime) -> list[Any]:
     """The parameters of ``read_or_make_pseudonyms_sql``, with a fresh random handle for each vendor
     (used for those that have none yet)."""
     made = [f"c_{secrets.token_hex(8)}" for _ in vendor_ids]

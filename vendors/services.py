@@ -475,7 +475,7 @@ def _deliver_in_one_statement(
             ON CONFLICT DO NOTHING
         )"""  # noqa: S608 (the table name is the model's; every value is a parameter)
     vendor_ids = [vendor_id for vendor_id, _ in matches]
-    params = [
+    params: list[Any] = [
         *read_or_make_pseudonyms_params(intent.customer_id, vendor_ids, now),
         intent.pk,
         now,
