@@ -30,7 +30,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(PY) -m pytest -q -p no:cacheprovider \
 	  tests/broker/test_matching.py tests/broker/test_matching_property.py tests/broker/test_outbox.py \
-	  tests/broker/test_audience.py tests/broker/test_bulk.py
+	  tests/broker/test_audience.py tests/broker/test_bulk.py tests/broker/test_fanout_parts.py
 	$(PY) -m pytest
 
 # ruff (lint and format), import-linter (the floors of docs/architecture.md), mypy (django-stubs),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -14,7 +15,7 @@ from django.db.models import Count, ForeignKey, Model, Q, QuerySet
 
 from broker.core.errors import NotFound
 from intents.models import Agreement, Category, Intent, Notification, NotificationPreference, Region
-from intents.taxonomy_cache import remembered
+from intents.taxonomy_cache import remembered, remembered_each
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -206,6 +207,41 @@ def region_ancestor_lfts(region: Region) -> list[int]:
                 .values_list("lft", flat=True)
             ),
         )
+    )
+
+
+def category_slugs(ids: Collection[int]) -> dict[int, str]:
+    """The slug of each of the categories ``ids``, remembered by the process
+    (``intents.taxonomy_cache``): the vendor API's inbox names each request's category by it."""
+    return remembered_each(
+        "category-slug", ids, lambda missing: dict(Category.objects.filter(pk__in=missing).values_list("pk", "slug"))
+    )
+
+
+def region_codes(ids: Collection[int]) -> dict[int, str]:
+    """The code of each of the regions ``ids``, remembered by the process as ``category_slugs``."""
+    return remembered_each(
+        "region-code", ids, lambda missing: dict(Region.objects.filter(pk__in=missing).values_list("pk", "code"))
+    )
+
+
+def agreement_contents(ids: Collection[int]) -> dict[int, tuple[str, int, str, str, str]]:
+    """The content of each of the agreements ``ids`` (``Agreement.CONTENT_FIELDS``: code, version,
+    title, summary, and the clauses as JSON text, so that no caller shares one mutable dict),
+    remembered by the process as ``category_slugs``: a version a request proffered never changes."""
+    return remembered_each(
+        "agreement-content",
+        ids,
+        lambda missing: {
+            agreement.pk: (
+                agreement.code,
+                agreement.version,
+                agreement.title,
+                agreement.summary,
+                json.dumps(agreement.clauses),
+            )
+            for agreement in Agreement.objects.filter(pk__in=missing).only(*Agreement.CONTENT_FIELDS)
+        },
     )
 
 

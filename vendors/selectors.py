@@ -253,11 +253,16 @@ def _standing_sql() -> str:
     """  # noqa: S608 (table names only)
 
 
-def delivered_vendor_ids(*, intent_id: UUID | str, current: bool = True) -> list[int]:
-    """Every vendor the intent reached (``current``: whose inbox still holds it)."""
+def delivered_vendor_ids(
+    *, intent_id: UUID | str, current: bool = True, vendor_range: tuple[int, int] | None = None
+) -> list[int]:
+    """Every vendor the intent reached (``current``: whose inbox still holds it); with
+    ``vendor_range`` (first, last), only the vendors whose ids lie in it, both ends included."""
     deliveries = Delivery.objects.filter(intent_id=intent_id)
     if current:
         deliveries = deliveries.filter(withdrawn_at__isnull=True)
+    if vendor_range is not None:
+        deliveries = deliveries.filter(vendor_id__gte=vendor_range[0], vendor_id__lte=vendor_range[1])
     return list(deliveries.values_list("vendor_id", flat=True))
 
 

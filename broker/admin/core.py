@@ -1,10 +1,14 @@
 """Admin for the core's records (outbox, audit log) and the read-only bases the other admins share."""
 
+import json
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.utils.html import format_html
 
 from broker.core.errors import Conflict
 from broker.core.outbox import dispatch_event
@@ -108,12 +112,37 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     list_filter = [ProcessedFilter, "kind"]
     date_hierarchy = "created_at"
     actions = ["redispatch"]
+    exclude = ["payload"]
+    readonly_fields = ["payload_shown"]
+
+    def get_queryset(self, request):
+        # A large audience's parts carry their vendors (``intent.part``: tens of thousands of ids,
+        # megabytes): the list never reads the payloads, the page shows them shortened.
+        return super().get_queryset(request).defer("payload")
+
+    @admin.display(description="payload")
+    def payload_shown(self, event: OutboxEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(_shortened(event.payload), indent=2, ensure_ascii=False))
 
     @admin.action(description="Dispatch selected events again")
     def redispatch(self, request, queryset):
         for event in queryset.filter(processed_at__isnull=True):
             dispatch_event(event.pk)
         self.message_user(request, "Dispatched the unprocessed ones.", messages.SUCCESS)
+
+
+SHOWN_ITEMS = 10
+
+
+def _shortened(value: Any) -> Any:
+    """``value`` with every list longer than ``SHOWN_ITEMS`` cut to its first items and a count
+    of the rest."""
+    if isinstance(value, dict):
+        return {key: _shortened(item) for key, item in value.items()}
+    if isinstance(value, list):
+        shown = [_shortened(item) for item in value[:SHOWN_ITEMS]]
+        return shown + [f"… and {len(value) - SHOWN_ITEMS:,} more"] if len(value) > SHOWN_ITEMS else shown
+    return value
 
 
 @admin.register(AuditLog)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import cache
 from typing import Any
 
@@ -29,6 +29,12 @@ from broker.models import OutboxEvent
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
+
+
+class EventMustWait(Exception):
+    """A handler raises it when its event must wait for others about the same intent that are
+    still in the outbox. The transaction is rolled back and the event stays unprocessed: the
+    sweep dispatches it again after ``OUTBOX_REDISPATCH_AFTER``, by which time they are done."""
 
 
 def record_event(kind: str, payload: dict[str, Any]) -> OutboxEvent:
@@ -118,6 +124,12 @@ def process_event(event_id: int, handlers: Mapping[str, Handler]) -> bool:
     return True
 
 
+def unprocessed_events_exist(*, kinds: Collection[str], intent_id: str) -> bool:
+    """Whether any event of ``kinds`` about this intent is still unprocessed (or being
+    processed right now: its mark is not committed)."""
+    return OutboxEvent.objects.filter(processed_at__isnull=True, kind__in=kinds, payload__intent_id=intent_id).exists()
+
+
 def forget_events(*, intent_ids: list[str]) -> int:
     """Delete the outbox events about these intents (an erased customer's); returns how many."""
     deleted, _ = OutboxEvent.objects.filter(payload__intent_id__in=intent_ids).delete()
@@ -133,7 +145,10 @@ def configured_handlers() -> Mapping[str, Handler]:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def process_outbox_event(event_id: int) -> None:
-    process_event(event_id, configured_handlers())
+    try:
+        process_event(event_id, configured_handlers())
+    except EventMustWait as waiting:
+        log.info("outbox event %s waits: %s", event_id, waiting)
 
 
 @shared_task

@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from broker.pipeline.fanout import INTENT_DELIVERED, deliver_intent, notify_closed, notify_matched, reconsider_intent
+from broker.pipeline.fanout import (
+    INTENT_DELIVERED,
+    INTENT_PART,
+    cast_part,
+    deliver_intent,
+    notify_closed,
+    notify_matched,
+    reconsider_intent,
+)
 from intents.services import INTENT_AMENDED, INTENT_CLOSED, INTENT_PUBLISHED
 
 
@@ -14,8 +22,15 @@ def on_intent_published(payload: dict[str, Any]) -> None:
     deliver_intent(payload["intent_id"])
 
 
+def on_intent_part(payload: dict[str, Any]) -> None:
+    cast_part(payload)
+
+
 def on_intent_delivered(payload: dict[str, Any]) -> None:
-    notify_matched(payload["intent_id"])
+    """The events of the whole audience, or of one part's vendors (``vendors``: the first and
+    last vendor id of the part)."""
+    vendors = payload.get("vendors")
+    notify_matched(payload["intent_id"], vendor_range=(vendors[0], vendors[1]) if vendors else None)
 
 
 def on_intent_closed(payload: dict[str, Any]) -> None:
@@ -28,6 +43,7 @@ def on_intent_amended(payload: dict[str, Any]) -> None:
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     INTENT_PUBLISHED: on_intent_published,
+    INTENT_PART: on_intent_part,
     INTENT_DELIVERED: on_intent_delivered,
     INTENT_CLOSED: on_intent_closed,
     INTENT_AMENDED: on_intent_amended,

@@ -1,10 +1,14 @@
+import html
+import json
+import re
+
 import pytest
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import ProtectedError
 from django.urls import reverse
 
-from broker.models import AuditLog
+from broker.models import AuditLog, OutboxEvent
 from intents.models import Category, Intent
 from reputation.models import Rating, RingFlag
 from reputation.services import rate
@@ -221,3 +225,23 @@ def test_moderators_see_stored_scores_with_live_behaviour(admin_client, world):
     assert b"deals completed 1, fell through 0" in vendor_page.content
     customer_page = admin_client.get(reverse("admin:reputation_customerscore_change", args=[world.customer_id]))
     assert b"decided 100% of 1 closed requests; deals completed 1" in customer_page.content
+
+
+def test_an_outbox_events_long_lists_are_shown_shortened(admin_client):
+    """A large audience's part carries tens of thousands of vendor ids: its page shows the first
+    ten and how many more, and the list of events never reads payloads."""
+    event = OutboxEvent.objects.create(
+        kind="intent.part", payload={"intent_id": "i-1", "revision": 1, "vendors": list(range(1000, 51000))}
+    )
+    page = admin_client.get(reverse("admin:broker_outboxevent_change", args=[event.pk]))
+    assert page.status_code == 200
+    shown = re.search(r"<pre>(.*?)</pre>", page.content.decode(), re.S)
+    assert shown is not None
+    assert json.loads(html.unescape(shown.group(1))) == {
+        "intent_id": "i-1",
+        "revision": 1,
+        "vendors": [*range(1000, 1010), "… and 49,990 more"],
+    }
+    listed = admin_client.get(reverse("admin:broker_outboxevent_changelist"))
+    assert listed.status_code == 200
+    assert listed.context["cl"].queryset.query.deferred_loading == (frozenset({"payload"}), True)

@@ -51,7 +51,7 @@ def test_a_small_audience_gets_inboxes_and_events_in_one_step(customer, publish,
 def test_a_large_audience_gets_inboxes_first_then_events_in_a_second_step(
     customer, publish, subscribe, vendor, settings
 ):
-    settings.INTENTCAST = {**settings.INTENTCAST, "FANOUT_ONE_STEP_MAX": 0}
+    settings.INTENTCAST = {**settings.INTENTCAST, "FANOUT_ONE_STEP_MAX": 0, "FANOUT_PARTS": 1}
     subscribe(vendor)
     intent = publish(customer)
     published, delivered = OutboxEvent.objects.order_by("id")

@@ -26,6 +26,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.djan
 
 # The production defaults, whatever the environment running the tests says.
 PRODUCTION_SWEEPS = {"PIPELINE_SWEEP_SECONDS": "1", "OUTBOX_REDISPATCH_AFTER_SECONDS": "5"}
+# The 15,000-vendor audience is cast in two parts (with the default FANOUT_PART_MIN, in one).
+IN_PARTS = {"FANOUT_PARTS": "2", "FANOUT_PART_MIN": "5000"}
 
 
 def many_subscribed_vendors(count: int, category, region) -> list[int]:
@@ -65,7 +67,7 @@ def fan_out_in_progress() -> bool:
 
 def test_worker_killed_mid_fan_out_loses_nothing_and_duplicates_nothing(start_worker, customer, categories, regions):
     vendor_ids = many_subscribed_vendors(15_000, categories["cars"], regions["GB"])
-    first = start_worker()
+    first = start_worker(extra_env=IN_PARTS)
 
     intent = publish_intent(
         customer=customer, title="Any small hatchback", category=categories["cars"], region=regions["GB"]
@@ -75,19 +77,58 @@ def test_worker_killed_mid_fan_out_loses_nothing_and_duplicates_nothing(start_wo
     event = OutboxEvent.objects.get(kind="intent.published")
     assert event.processed_at is None, "the worker finished before it was killed; the test proved nothing"
 
-    start_worker(beat=True, extra_env=PRODUCTION_SWEEPS)
+    start_worker(beat=True, extra_env={**PRODUCTION_SWEEPS, **IN_PARTS})
     started = time.monotonic()
     wait_for(
         lambda: Delivery.objects.filter(intent=intent).count() == len(vendor_ids), 120, interval=0.05, message="inboxes"
     )
     inboxes = time.monotonic() - started
-    wait_for(
-        lambda: OutboxEvent.objects.count() == 2 and not OutboxEvent.objects.filter(processed_at__isnull=True).exists(),
-        120,
-        message="the redispatch, the deliveries and the vendors' events",
-    )
+    wait_for(cast_completely, 120, message="the redispatch, the parts and the vendors' events")
     print(f"\nworker killed mid fan-out: {len(vendor_ids):,} inboxes filled {inboxes:.1f} s after a new worker started")
+    assert_delivered_once(intent, vendor_ids)
 
+
+def test_worker_killed_mid_part_leaves_the_part_to_be_cast_again(start_worker, customer, categories, regions):
+    vendor_ids = many_subscribed_vendors(15_000, categories["cars"], regions["GB"])
+    first = start_worker(extra_env=IN_PARTS)
+
+    intent = publish_intent(
+        customer=customer, title="Any small hatchback", category=categories["cars"], region=regions["GB"]
+    )
+    wait_for(
+        lambda: (
+            OutboxEvent.objects.filter(kind="intent.published", processed_at__isnull=False).exists()
+            and fan_out_in_progress()
+        ),
+        30,
+        interval=0.005,
+        message="the worker to start casting a part",
+    )
+    first.kill()
+    assert OutboxEvent.objects.filter(kind="intent.part", processed_at__isnull=True).exists(), (
+        "the worker finished its parts before it was killed; the test proved nothing"
+    )
+
+    start_worker(beat=True, extra_env={**PRODUCTION_SWEEPS, **IN_PARTS})
+    started = time.monotonic()
+    wait_for(
+        lambda: Delivery.objects.filter(intent=intent).count() == len(vendor_ids), 120, interval=0.05, message="inboxes"
+    )
+    print(f"\nworker killed mid part: {len(vendor_ids):,} inboxes filled {time.monotonic() - started:.1f} s after a new"
+          " worker started")  # fmt: skip
+    wait_for(cast_completely, 120, message="the redispatch, the parts and the vendors' events")
+    assert_delivered_once(intent, vendor_ids)
+
+
+def cast_completely() -> bool:
+    """The request matched, each of its two parts cast (``FANOUT_PARTS``) and each part's
+    vendors told: every outbox event written and processed."""
+    kinds = sorted(OutboxEvent.objects.values_list("kind", flat=True))
+    expected = ["intent.delivered", "intent.delivered", "intent.part", "intent.part", "intent.published"]
+    return kinds == expected and not OutboxEvent.objects.filter(processed_at__isnull=True).exists()
+
+
+def assert_delivered_once(intent, vendor_ids: list[int]) -> None:
     deliveries = Delivery.objects.filter(intent=intent)
     assert deliveries.count() == len(vendor_ids)
     assert set(deliveries.values_list("vendor_id", flat=True)) == set(vendor_ids)

@@ -1,17 +1,25 @@
-"""The matcher's and the pipeline's per-process memory of taxonomy look-ups (intents.taxonomy_cache)
-follows the taxonomy when it changes: a moved category, a renumbered region tree, and, in other processes,
-after ``TAXONOMY_CACHE_SECONDS``."""
+"""The per-process memory of taxonomy look-ups (intents.taxonomy_cache) follows the taxonomy
+when it changes: a moved category, a renumbered region tree, a renamed category or region (the
+inbox's names, the pipeline's intent), and, in other processes, after ``TAXONOMY_CACHE_SECONDS``."""
 
+import json
 import uuid
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from intents.models import Category, Region
-from intents.selectors import category_ancestor_ids, intent_with_places, region_ancestor_lfts
+from intents.models import Agreement, Category, Region
+from intents.selectors import (
+    agreement_contents,
+    category_ancestor_ids,
+    category_slugs,
+    intent_with_places,
+    region_ancestor_lfts,
+    region_codes,
+)
 from intents.taxonomy import renumber_regions
-from intents.taxonomy_cache import remembered
+from intents.taxonomy_cache import forget_taxonomy, remembered, remembered_each
 from tests.factories import IntentFactory, region
 
 
@@ -69,3 +77,51 @@ def test_the_pipeline_reads_an_intents_places_from_memory_and_sees_them_change(c
     cars.save()
     assert intent_with_places(intent_id=first.pk).category.slug == "motor-cars"
     assert intent_with_places(intent_id=uuid.uuid4()) is None
+
+
+def test_remembered_each_computes_only_what_it_does_not_hold_in_one_call():
+    asked = []
+
+    def compute(missing):
+        asked.append(set(missing))
+        return {key: key * 10 for key in missing if key != 3}  # 3 has no value: not remembered
+
+    assert remembered_each("probe-each", [1, 2, 3], compute) == {1: 10, 2: 20}
+    assert remembered_each("probe-each", [2, 3, 4], compute) == {2: 20, 4: 40}
+    assert asked == [{1, 2, 3}, {3, 4}]
+    assert remembered_each("other-kind", [1], compute) == {1: 10}  # kinds are apart
+    forget_taxonomy()
+    assert remembered_each("probe-each", [1], compute) == {1: 10}
+    assert asked[-1] == {1}
+
+
+@pytest.mark.django_db
+def test_the_inbox_names_are_read_again_after_a_category_or_region_is_saved(categories, regions):
+    cars, gb = categories["cars"], regions["GB"]
+    assert category_slugs([cars.pk]) == {cars.pk: "cars"}
+    assert region_codes([gb.pk]) == {gb.pk: "GB"}
+    cars.slug = "motor-cars"
+    cars.save()
+    assert category_slugs([cars.pk]) == {cars.pk: "motor-cars"}
+    assert region_codes([gb.pk]) == {gb.pk: "GB"}
+    gb.code = "UK"
+    gb.save()
+    assert region_codes([gb.pk]) == {gb.pk: "UK"}
+
+
+@pytest.mark.django_db
+def test_each_caller_gets_its_own_copy_of_an_agreements_clauses():
+    agreement = Agreement.objects.create(
+        code="probe", version=1, title="Probe", summary="A probe.", clauses={"delete_after_days": 90}
+    )
+    code, version, title, summary, clauses = agreement_contents([agreement.pk])[agreement.pk]
+    assert (code, version, title, summary, json.loads(clauses)) == (
+        "probe",
+        1,
+        "Probe",
+        "A probe.",
+        {"delete_after_days": 90},
+    )
+    first = json.loads(clauses)
+    first["delete_after_days"] = 1
+    assert json.loads(agreement_contents([agreement.pk])[agreement.pk][4]) == {"delete_after_days": 90}
