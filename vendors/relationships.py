@@ -5,8 +5,9 @@ accepted."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -34,13 +35,18 @@ MAX_NOTE = 5000
 ONE_STATEMENT_MAX = 1000
 
 
-def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[int, str]:
+def ensure_pseudonyms(
+    *, customer_id: int, vendor_ids: Iterable[int], known: Mapping[int, str] | None = None
+) -> dict[int, str]:
     """The customer's handle for each vendor, made on first contact. Handles are random, so
-    nothing about them links one vendor's view of the customer to another's."""
+    nothing about them links one vendor's view of the customer to another's. ``known``: the
+    handles the caller has just read or made itself (``deliver``, in its one statement), so
+    that only the rest are read or made here."""
     vendor_ids = list(dict.fromkeys(vendor_ids))
-    database = connections[router.db_for_write(Pseudonym)]
-    if database.vendor == "postgresql" and len(vendor_ids) <= ONE_STATEMENT_MAX:
-        handles = _read_or_make_pseudonyms(database, customer_id, vendor_ids)
+    if known is not None:
+        handles = dict(known)
+    elif in_one_statement(len(vendor_ids)):
+        handles = _read_or_make_pseudonyms(connections[router.db_for_write(Pseudonym)], customer_id, vendor_ids)
     else:
         handles = handles_for_customer(customer_id=customer_id, vendor_ids=vendor_ids)
     for _attempt in range(3):
@@ -61,18 +67,24 @@ def ensure_pseudonyms(*, customer_id: int, vendor_ids: Iterable[int]) -> dict[in
     return handles
 
 
-def _read_or_make_pseudonyms(database: BaseDatabaseWrapper, customer_id: int, vendor_ids: list[int]) -> dict[int, str]:
-    """The existing handles and new ones for the rest, in one statement on PostgreSQL: what the
-    read and the insert of ``ensure_pseudonyms`` do in two round trips, which for the usual
-    request (50 vendors) cost more than the rows. Hand-written because the ORM has no
-    INSERT that reads back the rows it skipped. A pair another transaction is making at the
-    same moment is left out (the read does not see it yet, the insert skips it); so is a handle
-    that was taken; ``ensure_pseudonyms`` makes or reads those again."""
-    if not vendor_ids:
-        return {}
+def in_one_statement(vendors: int) -> bool:
+    """Whether a customer's handles with this many vendors are read and made in one statement
+    (``read_or_make_pseudonyms_sql``): on PostgreSQL, up to ``ONE_STATEMENT_MAX`` vendors."""
+    return connections[router.db_for_write(Pseudonym)].vendor == "postgresql" and vendors <= ONE_STATEMENT_MAX
+
+
+def read_or_make_pseudonyms_sql(database: BaseDatabaseWrapper, *, then: str = "") -> str:
+    """The statement that returns a customer's existing handles with some vendors and makes new
+    ones for the rest, on PostgreSQL: what the read and the insert of ``ensure_pseudonyms`` do
+    in two round trips, which for the usual request (50 vendors) cost more than the rows.
+    Hand-written because the ORM has no INSERT that reads back the rows it skipped. A pair
+    another transaction is making at the same moment is left out (the read does not see it
+    yet, the insert skips it); so is a handle that was taken; ``ensure_pseudonyms`` makes or
+    reads those again. Its parameters are ``read_or_make_pseudonyms_params``'s; ``then`` adds
+    data-modifying CTEs of the caller's (``deliver`` writes the deliveries in the same round
+    trip), whose parameters follow."""
     table = database.ops.quote_name(Pseudonym._meta.db_table)
-    made = [f"c_{secrets.token_hex(8)}" for _ in vendor_ids]
-    sql = f"""
+    return f"""
         WITH wanted AS (SELECT * FROM unnest(%s::bigint[], %s::varchar[]) AS w(vendor_id, handle)),
         existing AS (SELECT vendor_id, handle FROM {table} WHERE customer_id = %s AND vendor_id = ANY(%s::bigint[])),
         made AS (
@@ -81,11 +93,27 @@ def _read_or_make_pseudonyms(database: BaseDatabaseWrapper, customer_id: int, ve
             WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.vendor_id = w.vendor_id)
             ON CONFLICT DO NOTHING
             RETURNING vendor_id, handle
-        )
+        ){then}
         SELECT vendor_id, handle FROM existing UNION ALL SELECT vendor_id, handle FROM made
     """  # noqa: S608 (the table name is the model's; every value is a parameter)
+
+
+def read_or_make_pseudonyms_params(customer_id: int, vendor_ids: list[int], now: datetime) -> list[Any]:
+    """The parameters of ``read_or_make_pseudonyms_sql``, with a fresh random handle for each vendor
+    (used for those that have none yet)."""
+    made = [f"c_{secrets.token_hex(8)}" for _ in vendor_ids]
+    return [vendor_ids, made, customer_id, vendor_ids, customer_id, now]
+
+
+def _read_or_make_pseudonyms(database: BaseDatabaseWrapper, customer_id: int, vendor_ids: list[int]) -> dict[int, str]:
+    """``read_or_make_pseudonyms_sql``, run: the handles it read or made, by vendor id."""
+    if not vendor_ids:
+        return {}
     with database.cursor() as cursor:
-        cursor.execute(sql, [vendor_ids, made, customer_id, vendor_ids, customer_id, timezone.now()])
+        cursor.execute(
+            read_or_make_pseudonyms_sql(database),
+            read_or_make_pseudonyms_params(customer_id, vendor_ids, timezone.now()),
+        )
         return dict(cursor.fetchall())
 
 

@@ -1,16 +1,17 @@
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from broker.models import AuditLog
 from tests.broker.receiver import Receiver
-from vendors import webhooks
-from vendors.events import record_vendor_events
+from vendors import events, webhooks
+from vendors.events import record_vendor_events, record_vendor_events_json
 from vendors.models import VendorEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -284,3 +285,44 @@ def test_a_surprise_in_one_delivery_is_recorded_and_the_rest_of_the_batch_goes_o
     attempts = dict(WebhookAttempt.objects.values_list("delivery__endpoint__vendor", "error"))
     assert attempts == {vendors[0].pk: "request failed", vendors[1].pk: ""}
     assert WebhookDelivery.objects.get(endpoint__vendor=vendors[0]).status == "pending"  # retried later
+
+
+@pytest.mark.parametrize("one_statement", [True, False], ids=["postgresql-one-statement", "insert-then-schedule"])
+def test_events_and_their_webhooks_are_recorded_alike_both_ways(
+    make_vendor_client, receiver, monkeypatch, django_capture_on_commit_callbacks, one_statement
+):
+    """On PostgreSQL one statement records the events and schedules their webhooks; elsewhere
+    the events are inserted, then ``schedule_webhooks`` reads the endpoints. Both schedule one
+    delivery per event and active endpoint that wants its kind, for events recorded earlier too,
+    and send the first attempts after commit."""
+    if one_statement and connection.vendor != "postgresql":
+        pytest.skip("the one-statement way is PostgreSQL's")
+    if not one_statement:
+        monkeypatch.setattr(events, "connections", {"default": SimpleNamespace(vendor="other")})
+    everything, matched_only, other_kind, inactive, none = (make_vendor_client().vendor for _ in range(5))
+    wanted = {
+        webhooks.register_endpoint(vendor=everything, url=receiver.url).pk,
+        webhooks.register_endpoint(vendor=everything, url=receiver.url).pk,
+        webhooks.register_endpoint(vendor=matched_only, url=receiver.url, events=["intent.matched"]).pk,
+    }
+    webhooks.register_endpoint(vendor=other_kind, url=receiver.url, events=["bid.accepted"])
+    webhooks.register_endpoint(vendor=inactive, url=receiver.url)
+    WebhookEndpoint.objects.filter(vendor=inactive).update(active=False)
+    recorded_before = VendorEvent.objects.create(vendor=matched_only, kind="intent.matched", subject="s", payload={})
+    sent = []
+    monkeypatch.setattr(webhooks, "send_pending", sent.extend)
+    vendors = [everything, matched_only, other_kind, inactive, none]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record_vendor_events_json(
+            kind="intent.matched", subject="s", data_json_by_vendor={v.pk: json.dumps({"n": v.pk}) for v in vendors}
+        )
+
+    recorded = {e.vendor_id: e for e in VendorEvent.objects.filter(kind="intent.matched", subject="s")}
+    assert set(recorded) == {v.pk for v in vendors} and recorded[matched_only.pk] == recorded_before
+    assert recorded[everything.pk].payload["data"] == {"n": everything.pk}
+    scheduled = WebhookDelivery.objects.all()
+    assert {d.endpoint_id for d in scheduled} == wanted and len(scheduled) == 3
+    assert all(d.status == "pending" and d.attempt_count == 0 and d.next_attempt_at for d in scheduled)
+    assert {d.event_id for d in scheduled} == {recorded[everything.pk].pk, recorded_before.pk}
+    assert sorted(sent) == sorted({d.event_id for d in scheduled})

@@ -1,22 +1,26 @@
 """The per-process memory of taxonomy look-ups (intents.taxonomy_cache) follows the taxonomy
 when it changes: a moved category, a renumbered region tree, a renamed category or region (the
-inbox's names), and, in other processes, after ``TAXONOMY_CACHE_SECONDS``."""
+inbox's names, the pipeline's intent), and, in other processes, after ``TAXONOMY_CACHE_SECONDS``."""
 
 import json
+import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from intents.models import Agreement, Category, Region
 from intents.selectors import (
     agreement_contents,
     category_ancestor_ids,
     category_slugs,
+    intent_with_places,
     region_ancestor_lfts,
     region_codes,
 )
 from intents.taxonomy import renumber_regions
 from intents.taxonomy_cache import forget_taxonomy, remembered, remembered_each
-from tests.factories import region
+from tests.factories import IntentFactory, region
 
 
 @pytest.mark.django_db
@@ -53,6 +57,26 @@ def test_other_processes_forget_after_the_configured_time(settings):
     assert remembered("probe", compute) == 1
     settings.INTENTCAST = {**settings.INTENTCAST, "TAXONOMY_CACHE_SECONDS": -1}
     assert remembered("probe", compute) == 2
+
+
+@pytest.mark.django_db
+def test_the_pipeline_reads_an_intents_places_from_memory_and_sees_them_change(customer, categories, regions):
+    """``intent_with_places`` reads the intent alone and takes its category, region and agreement
+    from the process's memory: one query once they are remembered, each intent its own copies,
+    and a renamed category seen at once in the process that renamed it."""
+    first = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
+    second = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
+    read = intent_with_places(intent_id=first.pk)
+    assert (read.category.slug, read.region.code, read.agreement_id) == ("cars", "GB-LND", first.agreement_id)
+    with CaptureQueriesContext(connection) as queries:
+        again = intent_with_places(intent_id=second.pk)
+    assert len(queries) == 1 and again.agreement.pk == first.agreement_id
+    assert again.category is not read.category and again.region is not read.region
+    cars = Category.objects.get(pk=categories["cars"].pk)
+    cars.slug = "motor-cars"
+    cars.save()
+    assert intent_with_places(intent_id=first.pk).category.slug == "motor-cars"
+    assert intent_with_places(intent_id=uuid.uuid4()) is None
 
 
 def test_remembered_each_computes_only_what_it_does_not_hold_in_one_call():

@@ -1,0 +1,60 @@
+"""``vendors.services.deliver``: on PostgreSQL the usual audience's deliveries are written by the
+statement that reads and makes the customer's handles; otherwise the handles come first and the
+deliveries after (``insert_new``). Both ways write the same rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests.factories import IntentFactory, VendorFactory
+from vendors import services
+from vendors.models import Delivery, Pseudonym
+from vendors.relationships import ensure_pseudonyms
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("one_statement", [True, False], ids=["postgresql-one-statement", "handles-then-deliveries"])
+def test_deliver_writes_alike_both_ways(customer, categories, regions, subscribe, monkeypatch, one_statement):
+    if one_statement and connection.vendor != "postgresql":
+        pytest.skip("the one-statement way is PostgreSQL's")
+    if not one_statement:
+        monkeypatch.setattr(services, "in_one_statement", lambda vendors: False)
+    intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
+    vendors = [VendorFactory() for _ in range(4)]
+    subscription = subscribe(vendors[0])
+    known = ensure_pseudonyms(customer_id=customer.pk, vendor_ids=[vendors[1].pk])  # an earlier contact
+    matches = [(vendors[0].pk, subscription.pk)] + [(vendor.pk, None) for vendor in vendors[1:3]]
+
+    handles = services.deliver(intent=intent, matches=matches)
+    again = services.deliver(intent=intent, matches=[*matches, (vendors[3].pk, None)])  # one more: only it is new
+
+    assert handles[vendors[1].pk] == known[vendors[1].pk]
+    assert set(handles) == {vendor.pk for vendor in vendors[:3]} and len(set(handles.values())) == 3
+    assert again == {**handles, vendors[3].pk: again[vendors[3].pk]}
+    assert dict(Pseudonym.objects.filter(customer=customer).values_list("vendor_id", "handle")) == again
+    assert sorted(Delivery.objects.filter(intent=intent).values_list("vendor_id", "subscription_id")) == sorted(
+        [(vendors[0].pk, subscription.pk)] + [(vendor.pk, None) for vendor in vendors[1:]]
+    )
+
+
+def test_deliver_is_one_statement_on_postgresql(customer, categories, regions, django_assert_num_queries):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement way is PostgreSQL's")
+    intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
+    vendors = [VendorFactory() for _ in range(3)]
+    with django_assert_num_queries(1):
+        handles = services.deliver(intent=intent, matches=[(vendor.pk, None) for vendor in vendors])
+    assert len(handles) == 3 and Delivery.objects.filter(intent=intent).count() == 3
+
+
+def test_a_handle_made_elsewhere_meanwhile_is_read_back(customer, categories, regions, monkeypatch):
+    """The one statement leaves out a pair another transaction made after its read began (its
+    insert skips it); ``ensure_pseudonyms`` then reads that handle rather than making a second."""
+    intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
+    vendor = VendorFactory()
+    Pseudonym.objects.create(customer=customer, vendor=vendor, handle="c_made_elsewhere")
+    monkeypatch.setattr(services, "_deliver_in_one_statement", lambda **kwargs: {})  # it saw nothing
+    monkeypatch.setattr(services, "in_one_statement", lambda vendors: True)
+    assert services.deliver(intent=intent, matches=[(vendor.pk, None)]) == {vendor.pk: "c_made_elsewhere"}
