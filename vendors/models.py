@@ -549,8 +549,10 @@ class VendorEvent(models.Model):
         ENDPOINT_DISABLED = "webhook.endpoint_disabled"
         PING = "webhook.ping"
 
-    # No index of its own: ``vendor_event_once`` (vendor, kind, subject) serves every read by
-    # vendor, and a second index is one more entry written for every event of a fan-out.
+    # Indexed with its events' order (``vendor_event_feed``), not alone: the feed reads a vendor's
+    # events in id order from a position, which an index on the vendor alone (or the unique one)
+    # left to a scan of everyone's events (0.6 s for a vendor with few of them, in 100,000
+    # vendors' events); one index entry per event either way.
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=40, choices=Kind.choices)
     # What the event is about (an intent or bid id); with vendor and kind it makes the event unique.
@@ -563,6 +565,7 @@ class VendorEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["vendor", "kind", "subject"], name="vendor_event_once"),
         ]
+        indexes = [models.Index(fields=["vendor", "id"], name="vendor_event_feed")]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.vendor_id}"

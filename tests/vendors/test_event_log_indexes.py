@@ -12,11 +12,12 @@ from vendors.models import VendorEvent
 pytestmark = pytest.mark.django_db
 
 
-def test_the_event_log_has_no_index_the_unique_one_covers(vendor):
+def test_the_event_log_has_the_feeds_index_and_no_other_by_vendor(vendor):
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, VendorEvent._meta.db_table)
     indexed = sorted(tuple(c["columns"]) for c in constraints.values() if c["index"] or c["unique"] or c["primary_key"])
-    # A vendor's feed (``vendor_events``) and a vendor's deletion read by the unique index's first column.
-    assert indexed == [("id",), ("vendor_id", "kind", "subject")]
+    # A vendor's feed (``vendor_events``, in id order from a position) reads by (vendor, id); the
+    # unique index keeps an event once; nothing indexes the vendor alone.
+    assert indexed == [("id",), ("vendor_id", "id"), ("vendor_id", "kind", "subject")]
     VendorEvent.objects.create(vendor=vendor, kind="intent.matched", subject="s", payload={})
     assert [e.subject for e in vendor_events(vendor_id=vendor.pk)] == ["s"]
