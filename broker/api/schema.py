@@ -16,6 +16,11 @@ from broker.core.keywords import WORD
 
 # What the API reads as a time: ISO 8601 with an offset (DRF reads more; this is what to send).
 DATE_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+# "Not blank", as the server means it: some character Python's str.strip() keeps. JSON Schema's
+# \S is ECMAScript's, which counts U+001C-U+001F and U+0085 as characters and U+FEFF as space,
+# where DRF trims the first and keeps the last: a request of "\x1c" alone was schema-valid and
+# refused as blank (found by tests/vendors/test_api_fuzz.py). Python's re reads it the same way.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]|\ufeff"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 MESSAGE_ID_PATTERN = r"^[0-9]{1,18}$"
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiErrorOutput"}}}
@@ -149,6 +154,8 @@ def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public:
         for prop in component.get("properties", {}).values():
             if prop.get("format") == "date-time":
                 prop.setdefault("pattern", DATE_TIME_PATTERN)
+            elif prop.get("type") == "string" and prop.get("minLength", 0) >= 1 and not {"enum", "format"} & set(prop):
+                prop.setdefault("pattern", NOT_BLANK)  # DRF trims whitespace, then refuses a blank
     for name in ("SubscriptionRequest", "PatchedSubscriptionRequest", "Subscription"):
         keywords = schemas.get(name, {}).get("properties", {}).get("keywords", {}).get("items")
         if keywords:
@@ -176,7 +183,7 @@ def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public:
             },
             {
                 "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
-                "then": {"properties": {"text": {"pattern": r"\S"}}, "required": ["text"]},
+                "then": {"properties": {"text": {"pattern": NOT_BLANK}}, "required": ["text"]},
             },
         ]
     _null_types(result)

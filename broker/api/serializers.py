@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from broker.api.errors import error_codes
+from broker.api.schema import NOT_BLANK
 from broker.core.money import circulating_currencies
 from intents.models import Category, Intent, Region
 from moderation.models import MAX_TEXT, Report
@@ -261,7 +262,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     min_budget = AmountField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
     # Whitespace is trimmed, so a blank code is refused: the pattern says so in the schema too.
     language = serializers.CharField(
-        max_length=8, required=False, validators=[RegexValidator(r"\S", "Give a language code, such as en.")]
+        max_length=8, required=False, validators=[RegexValidator(NOT_BLANK, "Give a language code, such as en.")]
     )
 
     class Meta:

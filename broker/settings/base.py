@@ -211,7 +211,7 @@ SPECTACULAR_SETTINGS = {
     },
     "TITLE": "intentcast vendor API",
     "DESCRIPTION": "Subscribe to customers' requests, read your inbox, bid.",
-    "VERSION": "1.2.0",
+    "VERSION": "1.2.1",
     # 3.1: a nullable object is oneOf [object, null], which strict validators accept.
     "OAS_VERSION": "3.1.0",
     "SERVERS": [{"url": SITE_URL}],

@@ -63,6 +63,7 @@ def test_filters_may_name_attributes_of_descendant_categories(vendor_client, cat
         (valid(min_budget="-5", min_budget_currency="GBP"), "min_budget"),
         (valid(daily_cap=-1), "daily_cap"),
         (valid(language="\n"), "language"),
+        (valid(language="\x1c"), "language"),  # a separator: Python trims it, JSON Schema's \S does not
         (valid(language="toolonglang"), "language"),
     ],
 )
