@@ -164,15 +164,23 @@ def intent_with_places(*, intent_id: UUID | str) -> Intent | None:
     intent = Intent.objects.filter(pk=intent_id).first()
     if intent is None:
         return None
-    intent.category = copy.copy(_remembered_row(Category, intent.category_id))
-    intent.region = copy.copy(_remembered_row(Region, intent.region_id))
+    intent.category = copy.copy(remembered_rows(Category, [intent.category_id])[intent.category_id])
+    intent.region = copy.copy(remembered_rows(Region, [intent.region_id])[intent.region_id])
     if intent.agreement_id is not None:
-        intent.agreement = copy.copy(_remembered_row(Agreement, intent.agreement_id))
+        agreement = copy.copy(remembered_rows(Agreement, [intent.agreement_id])[intent.agreement_id])
+        agreement.clauses = copy.deepcopy(agreement.clauses)  # its own, as every field of the copy
+        intent.agreement = agreement
     return intent
 
 
-def _remembered_row(model: type[_R], pk: int) -> _R:
-    return remembered((model.__name__, "row", pk), lambda: model._default_manager.get(pk=pk))
+def remembered_rows(model: type[_R], pks: Collection[int]) -> dict[int, _R]:
+    """The rows ``pks`` of a rarely edited table (a category, a region, an agreement), remembered
+    by the process (``intents.taxonomy_cache``: forgotten when one is saved here, and after
+    ``TAXONOMY_CACHE_SECONDS`` in every other process), those not yet remembered read in one
+    query. Shared by every caller: copy a row before changing it."""
+    return remembered_each(
+        f"{model._meta.label}-row", pks, lambda missing: model._default_manager.in_bulk(list(missing))
+    )
 
 
 def open_intents_past_expiry(*, now: datetime) -> list[UUID]:
@@ -211,38 +219,24 @@ def region_ancestor_lfts(region: Region) -> list[int]:
 
 
 def category_slugs(ids: Collection[int]) -> dict[int, str]:
-    """The slug of each of the categories ``ids``, remembered by the process
-    (``intents.taxonomy_cache``): the vendor API's inbox names each request's category by it."""
-    return remembered_each(
-        "category-slug", ids, lambda missing: dict(Category.objects.filter(pk__in=missing).values_list("pk", "slug"))
-    )
+    """The slug of each of the categories ``ids``, from the process's memory (``remembered_rows``):
+    the vendor API's inbox names each request's category by it."""
+    return {pk: category.slug for pk, category in remembered_rows(Category, ids).items()}
 
 
 def region_codes(ids: Collection[int]) -> dict[int, str]:
-    """The code of each of the regions ``ids``, remembered by the process as ``category_slugs``."""
-    return remembered_each(
-        "region-code", ids, lambda missing: dict(Region.objects.filter(pk__in=missing).values_list("pk", "code"))
-    )
+    """The code of each of the regions ``ids``, from the process's memory (``remembered_rows``)."""
+    return {pk: region.code for pk, region in remembered_rows(Region, ids).items()}
 
 
 def agreement_contents(ids: Collection[int]) -> dict[int, tuple[str, int, str, str, str]]:
     """The content of each of the agreements ``ids`` (``Agreement.CONTENT_FIELDS``: code, version,
-    title, summary, and the clauses as JSON text, so that no caller shares one mutable dict),
-    remembered by the process as ``category_slugs``: a version a request proffered never changes."""
-    return remembered_each(
-        "agreement-content",
-        ids,
-        lambda missing: {
-            agreement.pk: (
-                agreement.code,
-                agreement.version,
-                agreement.title,
-                agreement.summary,
-                json.dumps(agreement.clauses),
-            )
-            for agreement in Agreement.objects.filter(pk__in=missing).only(*Agreement.CONTENT_FIELDS)
-        },
-    )
+    title, summary, and the clauses as JSON text, so that no caller shares one mutable dict), from
+    the process's memory (``remembered_rows``): a version a request proffered never changes."""
+    return {
+        pk: (agreement.code, agreement.version, agreement.title, agreement.summary, json.dumps(agreement.clauses))
+        for pk, agreement in remembered_rows(Agreement, ids).items()
+    }
 
 
 def recent_intents(*, categories: Iterable[Category], regions: Iterable[Region], since: datetime) -> QuerySet[Intent]:
