@@ -63,13 +63,16 @@ class CustomerBehaviour(TypedDict):
 
 
 def _reputation(score: VendorScore | CustomerScore | None) -> Reputation:
-    if score is None or not score.ratings:
+    if score is None:
+        return _reputation_of(0, None, None)
+    return _reputation_of(score.ratings, score.score, score.rank_score)
+
+
+def _reputation_of(ratings: int | None, score: float | None, rank_score: float | None) -> Reputation:
+    """A stored score's columns as each side reads them (none without ratings)."""
+    if not ratings:
         return {"ratings": 0, "score": None, "rank_score": None}
-    return {
-        "ratings": score.ratings,
-        "score": round(score.score, 2) if score.score is not None else None,
-        "rank_score": score.rank_score,
-    }
+    return {"ratings": ratings, "score": round(score, 2) if score is not None else None, "rank_score": rank_score}
 
 
 def vendor_reputation(vendor_id: int) -> Reputation:
@@ -156,14 +159,7 @@ def vendor_cards(vendor_ids: Collection[int]) -> dict[int, VendorCard]:
     )
     cards: dict[int, VendorCard] = {}
     for row in rows:
-        reputation: Reputation = {"ratings": 0, "score": None, "rank_score": None}
-        if row["score_ratings"]:
-            score = row["score_score"]
-            reputation = {
-                "ratings": row["score_ratings"],
-                "score": round(score, 2) if score is not None else None,
-                "rank_score": row["score_rank"],
-            }
+        reputation = _reputation_of(row["score_ratings"], row["score_score"], row["score_rank"])
         cards[row["vendor_id"]] = VendorCard(**reputation, **_behaviour(row))
     missing = [vid for vid in vendor_ids if vid not in cards]
     if missing:
