@@ -340,27 +340,31 @@ _BID_COLUMNS = tuple(field.column for field in Bid._meta.concrete_fields)
 assert InboxRow._fields[-len(_BID_COLUMNS) - 1 : -1] == tuple(f"bid_{column}" for column in _BID_COLUMNS)
 
 # The inbox's page of deliveries is chosen first, by the delivery's index alone, and each of its
-# rows then reads the rest by key, in scalar subqueries (and lateral ones for the market and the
-# latest bid's columns): as one join of eight relations the statement cost PostgreSQL more to
-# plan (2.5 ms, the join orders) than to run. The category's slug, the region's code and the
-# agreement's content come from the process's memory of them (``intents.selectors``), by the
-# ids the row gives: three subqueries fewer per row took a quarter off the statement's time.
+# rows then reads the rest by key: her handle and score by joins, the rest in scalar subqueries
+# (and lateral ones for the market and the latest bid's columns). As one join of eight relations
+# the statement cost PostgreSQL more to plan (2.5 ms, the join orders) than to run; the handle as
+# a subquery was read by a scan of the whole pseudonym table for each row while that table is
+# small (the bench's: a page of 50 took 1.7 ms of PostgreSQL's CPU so, 1.0 with the two joins,
+# which probe the index whatever the size). The
+# category's slug, the region's code and the agreement's content come from the process's memory
+# of them (``intents.selectors``), by the ids the row gives: three subqueries fewer per row took a
+# quarter off the statement's time.
 _INBOX_SELECT = f"""
 SELECT d.id, d.seen_at, i.id, i.customer_id, i.title, i.details, i.language,
        i.category_id, i.attributes::text, i.region_id, i.budget_max, i.currency, i.terms::text, i.agreement_id,
        i.status, i.format, i.sealed_until, i.revision, i.created_at, i.expires_at,
-       (SELECT p.handle FROM {Pseudonym._meta.db_table} p
-        WHERE p.vendor_id = d.vendor_id AND p.customer_id = i.customer_id),
+       p.handle,
        EXISTS(SELECT 1 FROM {IdentityReveal._meta.db_table} x
               WHERE x.vendor_id = d.vendor_id AND x.customer_id = i.customer_id),
        coalesce(m.offers, 0), m.amount, m.currency,
-       (SELECT s.ratings FROM {CustomerScore._meta.db_table} s WHERE s.customer_id = i.customer_id),
-       (SELECT s.score FROM {CustomerScore._meta.db_table} s WHERE s.customer_id = i.customer_id),
+       s.ratings, s.score,
        {", ".join(f"b.{column}" for column in _BID_COLUMNS)},
        b.id IS NOT NULL AND EXISTS(SELECT 1 FROM {BidPhoto._meta.db_table} ph WHERE ph.bid_id = b.id)
 FROM (SELECT d.id, d.seen_at, d.intent_id, d.vendor_id FROM {Delivery._meta.db_table} d
       WHERE d.vendor_id = %(vendor)s {{where}}) d
 JOIN {Intent._meta.db_table} i ON i.id = d.intent_id
+LEFT JOIN {Pseudonym._meta.db_table} p ON p.vendor_id = d.vendor_id AND p.customer_id = i.customer_id  -- one per pair
+LEFT JOIN {CustomerScore._meta.db_table} s ON s.customer_id = i.customer_id  -- one per customer
 LEFT JOIN LATERAL (  -- the market: the active offers' count, with the lowest
     SELECT count(*) OVER () AS offers, o.amount, o.currency FROM {Bid._meta.db_table} o
     WHERE o.intent_id = d.intent_id AND o.status = %(active)s ORDER BY o.amount, o.currency LIMIT 1
