@@ -118,12 +118,17 @@ MAX_REASON = 2000
 BEHAVIOUR_CHANGED = "vendor.behaviour_changed"
 
 
-def behaviour_changed(*, vendor_ids: Iterable[int] = (), intent_id: UUID | str | None = None) -> None:
+def behaviour_changed(
+    *, vendor_ids: Iterable[int] = (), intent_id: UUID | str | None = None, dispatch: bool = True
+) -> None:
     """Record ``BEHAVIOUR_CHANGED`` in the caller's transaction, for these vendors or for every
-    vendor the request ``intent_id`` was delivered to."""
+    vendor the request ``intent_id`` was delivered to. ``dispatch=False`` for the facts a vendor
+    records many of (its offers and passes): the event waits, at most ``OUTBOX_REDISPATCH_AFTER``
+    and a sweep, to be taken with the others (``broker.core.outbox.record_event``)."""
     record_event(
         BEHAVIOUR_CHANGED,
         {"vendor_ids": sorted(set(vendor_ids)), "intent_id": str(intent_id) if intent_id is not None else None},
+        dispatch=dispatch,
     )
 
 

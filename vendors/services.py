@@ -501,7 +501,7 @@ def pass_intent(*, vendor: Vendor, intent_id: UUID, reason: str = "") -> None:
         if Delivery.objects.filter(vendor=vendor, intent_id=intent_id, passed_at__isnull=True).update(
             passed_at=now, seen_at=now, pass_reason=reason
         ):
-            behaviour_changed(vendor_ids=[vendor.pk])
+            behaviour_changed(vendor_ids=[vendor.pk], dispatch=False)  # taken with the others
 
 
 def restore_deliveries(*, intent: Intent, vendor_ids: Iterable[int]) -> int:
@@ -588,7 +588,7 @@ def place_bid(
         raise AlreadyBidding("You already have an active bid on this request.", field="intent") from None
     bid._prefetched_objects_cache = {"photos": BidPhoto.objects.none()}  # type: ignore[attr-defined]  # none yet
     bid_received(intent=intent, vendor_name=vendor.name)
-    behaviour_changed(vendor_ids=[vendor.pk])  # an answer, maybe its first offer on the request
+    behaviour_changed(vendor_ids=[vendor.pk], dispatch=False)  # an answer, maybe its first offer; taken with the others
     return bid
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
@@ -37,11 +37,36 @@ class EventMustWait(Exception):
     sweep dispatches it again after ``OUTBOX_REDISPATCH_AFTER``, by which time they are done."""
 
 
-def record_event(kind: str, payload: dict[str, Any]) -> OutboxEvent:
-    """Write an outbox event in the caller's transaction and dispatch it once that commits."""
+def record_event(kind: str, payload: dict[str, Any], *, dispatch: bool = True) -> OutboxEvent:
+    """Write an outbox event in the caller's transaction and dispatch it once that commits.
+
+    ``dispatch=False`` leaves it to the sweep, which hands it to a worker
+    ``OUTBOX_REDISPATCH_AFTER`` after it was written: for a kind of ``OUTBOX_TAKEN_TOGETHER``,
+    whose handler takes every event of its kind then waiting (``claim_events``), so that facts
+    recorded often (a busy vendor's offers) cost one reaction every few seconds rather than one
+    each, and the request that records one sends no message."""
     event = OutboxEvent.objects.create(kind=kind, payload=payload)
-    transaction.on_commit(lambda: dispatch_event(event.pk))
+    if dispatch:
+        transaction.on_commit(lambda: dispatch_event(event.pk))
     return event
+
+
+def claim_events(kind: str, *, limit: int) -> list[dict[str, Any]]:
+    """The payloads of up to ``limit`` unprocessed events of ``kind`` that no worker is processing,
+    oldest first, marked processed in the caller's transaction: a handler of a kind of
+    ``OUTBOX_TAKEN_TOGETHER`` takes them with its own event, and its work and their marks commit or
+    roll back together (a worker killed half-way leaves them for the sweep)."""
+    with transaction.atomic(using=router.db_for_write(OutboxEvent)):  # within the caller's
+        ids = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(kind=kind, processed_at__isnull=True)
+            .order_by("id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        OutboxEvent.objects.filter(pk__in=ids).update(processed_at=timezone.now(), attempts=F("attempts") + 1)
+        return list(OutboxEvent.objects.filter(pk__in=ids).order_by("id").values_list("payload", flat=True))
 
 
 def dispatch_event(event_id: int) -> bool:
@@ -67,17 +92,27 @@ def redispatch_unprocessed() -> int:
     A worker processing an event holds its row lock (``process_event``), so ``SKIP LOCKED`` leaves
     out the events in progress, however long their handler takes; the lock of a worker that was
     killed goes with its connection. What remains was never sent, was taken by a worker that
-    died, or is still waiting in a long queue: sent again, it is processed once all the same.
+    died, or is still waiting in a long queue: sent again, it is processed once all the same. Of
+    the events of a kind of ``OUTBOX_TAKEN_TOGETHER`` (recorded with ``dispatch=False``), only the
+    oldest is sent: its handler takes the others.
     Beat runs this every ``PIPELINE_SWEEP_SECONDS``, so recovery takes seconds."""
     cutoff = timezone.now() - settings.INTENTCAST["OUTBOX_REDISPATCH_AFTER"]
+    together = settings.INTENTCAST["OUTBOX_TAKEN_TOGETHER"]
     with transaction.atomic():
-        stale = list(
+        rows = (
             OutboxEvent.objects.select_for_update(skip_locked=True)
             .filter(processed_at__isnull=True, created_at__lt=cutoff)
             .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=cutoff))
             .order_by("id")
-            .values_list("pk", flat=True)[:1000]
+            .values_list("pk", "kind")[:1000]
         )
+        stale, kinds_sent = [], set()
+        for event_id, kind in rows:
+            if kind in together:  # its handler takes the others of its kind: one is enough
+                if kind in kinds_sent:
+                    continue
+                kinds_sent.add(kind)
+            stale.append(event_id)
     sent = []
     for event_id in stale:
         if not dispatch_event(event_id):

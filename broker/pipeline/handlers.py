@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from broker.core.outbox import claim_events
 from broker.pipeline.fanout import (
     INTENT_DELIVERED,
     INTENT_PART,
@@ -43,10 +44,17 @@ def on_intent_amended(payload: dict[str, Any]) -> None:
     reconsider_intent(payload["intent_id"])
 
 
+# The behaviour events one recompute takes at most (with its own): the rest wait for the next.
+BEHAVIOUR_EVENTS_TAKEN = 1000
+
+
 def on_behaviour_changed(payload: dict[str, Any]) -> None:
-    if payload["intent_id"] is not None:
-        refresh_intent_behaviour(intent_id=payload["intent_id"])
-    refresh_behaviour(vendor_ids=payload["vendor_ids"])
+    """Recompute the figures of the vendors of this event and of every other one waiting (a kind
+    of ``OUTBOX_TAKEN_TOGETHER``): a vendor answering many requests a minute is recomputed once."""
+    payloads = [payload, *claim_events(BEHAVIOUR_CHANGED, limit=BEHAVIOUR_EVENTS_TAKEN)]
+    for intent_id in dict.fromkeys(p["intent_id"] for p in payloads if p["intent_id"] is not None):
+        refresh_intent_behaviour(intent_id=intent_id)
+    refresh_behaviour(vendor_ids={vendor_id for p in payloads for vendor_id in p["vendor_ids"]})
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {

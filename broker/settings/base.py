@@ -292,6 +292,10 @@ INTENTCAST = {
     # right now (its row is not locked by a worker), is dispatched again: the worker that took it
     # died, or Redis lost it. A duplicate is harmless (an event is processed once).
     "OUTBOX_REDISPATCH_AFTER": timedelta(seconds=env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=5)),
+    # Event kinds whose handler takes every waiting event of its kind at once (outbox.claim_events):
+    # recorded without a dispatch of their own, the sweep sends one of them a worker. A vendor's
+    # behaviour figures: each offer and pass records one, and one recompute serves them all.
+    "OUTBOX_TAKEN_TOGETHER": frozenset({"vendor.behaviour_changed"}),
     # How long a process may remember taxonomy look-ups, the default agreement and the active
     # review rules (intents.taxonomy_cache) before reading them again: how long another process
     # may lag behind a change to them.

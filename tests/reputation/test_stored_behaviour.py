@@ -9,7 +9,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from broker.core.outbox import redispatch_unprocessed
+from broker.models import OutboxEvent
 from broker.personal_data import erase_customer
+from broker.pipeline import handlers
 from intents.models import Intent
 from intents.services import amend_intent
 from reputation.models import BehaviourSweep, Rating, VendorBehaviourStats
@@ -108,21 +111,69 @@ def delivered(publish, subscribe, customer):
     return intent, first, second
 
 
-def test_an_offer_is_counted_after_commit(delivered, django_capture_on_commit_callbacks):
+@pytest.fixture
+def sweep(settings):
+    """The outbox's sweep, as beat runs it once an event has waited ``OUTBOX_REDISPATCH_AFTER``
+    (here at once); returns how many events it sent."""
+    settings.INTENTCAST = {**settings.INTENTCAST, "OUTBOX_REDISPATCH_AFTER": timedelta(0)}
+    return redispatch_unprocessed
+
+
+def test_an_offer_is_counted_by_the_next_sweep(delivered, sweep, django_capture_on_commit_callbacks):
     intent, first, _ = delivered
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         place_bid(vendor=first, intent_id=intent.pk, amount=Decimal("3500"), currency="GBP")
+    assert vendor_behaviour([first.pk])[first.pk]["deliveries_due"] == 0  # not yet: no row
+    assert not any("dispatch_event" in repr(callback) for callback in callbacks)  # the bid sent no message
+    assert sweep() == 1
     figures = vendor_behaviour([first.pk])[first.pk]
     assert (figures["deliveries_due"], figures["answered_share"]) == (1, 1.0)
     assert figures["median_hours_to_offer"] == 50.0
+    assert not OutboxEvent.objects.filter(kind=deal.BEHAVIOUR_CHANGED, processed_at__isnull=True).exists()
 
 
-def test_a_pass_is_counted_after_commit(delivered, django_capture_on_commit_callbacks):
+def test_a_pass_is_counted_by_the_next_sweep(delivered, sweep, django_capture_on_commit_callbacks):
     intent, first, second = delivered
     with django_capture_on_commit_callbacks(execute=True):
         pass_intent(vendor=second, intent_id=intent.pk, reason="price")
+    assert sweep() == 1
     assert vendor_behaviour([second.pk])[second.pk]["answered_share"] == 1.0
     assert vendor_behaviour([first.pk])[first.pk]["deliveries_due"] == 0  # untouched: no row yet
+
+
+def test_the_waiting_answers_are_taken_together(delivered, sweep, django_capture_on_commit_callbacks, monkeypatch):
+    """Offers and passes of several vendors wait for the sweep, which sends one of their events:
+    its handler takes the others and recomputes every vendor once; an event recorded at once (a
+    closed request's) takes the waiting ones too."""
+    intent, first, second = delivered
+    other = IntentFactory(customer=intent.customer, category=intent.category, region=intent.region)
+    Delivery.objects.create(
+        intent=other, vendor=first, subscription=Delivery.objects.filter(vendor=first).first().subscription
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        place_bid(vendor=first, intent_id=intent.pk, amount=Decimal("3500"), currency="GBP")
+        pass_intent(vendor=second, intent_id=intent.pk, reason="price")
+        pass_intent(vendor=first, intent_id=other.pk, reason="")
+    recomputed = []
+    refresh = handlers.refresh_behaviour
+    monkeypatch.setattr(
+        handlers, "refresh_behaviour", lambda **kw: recomputed.append(sorted(kw["vendor_ids"])) or refresh(**kw)
+    )
+    assert sweep() == 1  # one message for three events
+    assert recomputed == [sorted([first.pk, second.pk])]  # one recompute for both vendors
+    assert not OutboxEvent.objects.filter(kind=deal.BEHAVIOUR_CHANGED, processed_at__isnull=True).exists()
+    assert vendor_behaviour([second.pk])[second.pk]["answered_share"] == 1.0
+    assert vendor_behaviour([first.pk])[first.pk]["deliveries_due"] == 1  # the other request is hours old
+    assert sweep() == 0  # nothing left
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pass_intent(vendor=second, intent_id=intent.pk, reason="price")  # passed already: no event
+        deal.behaviour_changed(vendor_ids=[first.pk], dispatch=False)
+    recomputed.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        deal.behaviour_changed(vendor_ids=[second.pk])  # dispatched after commit
+    assert recomputed == [sorted([first.pk, second.pk])]
+    assert sweep() == 0
 
 
 def test_a_closed_request_makes_its_fresh_deliveries_due(delivered, customer, django_capture_on_commit_callbacks):
@@ -149,11 +200,12 @@ def test_an_accepted_offer_and_the_deals_outcome_are_counted(delivered, customer
 
 
 def test_erasing_her_account_takes_her_requests_out_of_the_figures(
-    delivered, customer, django_capture_on_commit_callbacks
+    delivered, customer, sweep, django_capture_on_commit_callbacks
 ):
     intent, first, _ = delivered
     with django_capture_on_commit_callbacks(execute=True):
         place_bid(vendor=first, intent_id=intent.pk, amount=Decimal("3500"), currency="GBP")
+    sweep()
     assert vendor_behaviour([first.pk])[first.pk]["deliveries_due"] == 1
     with django_capture_on_commit_callbacks(execute=True):
         erase_customer(customer=customer)
