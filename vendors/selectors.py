@@ -632,7 +632,7 @@ def audience_rows(*, intent: Intent) -> list[tuple[Any, ...]]:
         return audience_rows_orm(intent=intent)
     with connection.cursor() as cursor:
         cursor.execute(_audience_sql(), [AudienceChoice.Kind.INVITE.value, intent.pk])
-        return cursor.fetchall()
+        return list(cursor.fetchall())
 
 
 @cache
@@ -1112,7 +1112,7 @@ def intent_terms_answers(*, intent: Intent) -> list[Mapping[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(_terms_answers_sql(), [intent.pk])
         rows = cursor.fetchall()
-    answers = []
+    answers: list[Mapping[str, Any]] = []
     for (
         vendor_id, answer, response, implicit, proposed_id, vendor_name, proposed_title, proposed_summary, clauses,
         record_vendor_id, agreement_id, reached_at, digest, title, version,
