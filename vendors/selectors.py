@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.connection import ConnectionProxy
 
 from broker.core.errors import NotFound
 from broker.core.model_rows import ModelColumns
@@ -771,7 +772,7 @@ class _IntentBidsStatement:
     running it."""
 
     def __init__(self, alias: str) -> None:
-        connection = connections[alias]
+        connection = ConnectionProxy(connections, alias)  # whichever thread's connection runs it
         self.bids = ModelColumns(Bid, "b", connection)
         self.vendors = ModelColumns(Vendor, "v", connection)
         tables = {model.__name__: model._meta.db_table for model in (Bid, Vendor, BidPhoto, BidRevision, BidCounter)}

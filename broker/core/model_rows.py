@@ -10,19 +10,23 @@ run it again with other parameters, and no maintained library does it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
+from django.utils.connection import ConnectionProxy
 
 _M = TypeVar("_M", bound=Model)
 
 
 class ModelColumns(Generic[_M]):
     """Every concrete column of ``model`` under the table alias ``alias`` (``sql``: for a SELECT
-    list), and ``make``: the instance from the ``width`` values of a row that start at ``start``."""
+    list), and ``make``: the instance from the ``width`` values of a row that start at ``start``.
+    Kept for the process: ``proxy`` is a proxy (``django.db.connection``, or
+    ``ConnectionProxy(connections, alias)``), never one thread's connection."""
 
-    def __init__(self, model: type[_M], alias: str, connection: BaseDatabaseWrapper) -> None:
+    def __init__(self, model: type[_M], alias: str, proxy: BaseDatabaseWrapper | ConnectionProxy[Any]) -> None:
+        connection = cast(BaseDatabaseWrapper, proxy)  # either answers as the current thread's connection
         quote = connection.ops.quote_name
         fields = model._meta.concrete_fields
         self.model = model
