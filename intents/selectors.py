@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Count, ForeignKey, Model, Q, QuerySet
 
 from broker.core.errors import NotFound
+from broker.core.model_rows import ModelColumns
 from intents.models import Agreement, Category, Intent, Notification, NotificationPreference, Region
 from intents.taxonomy_cache import remembered, remembered_each
 
@@ -49,13 +50,70 @@ def customer_intents(*, customer: User) -> QuerySet[Intent]:
 
 
 def customer_intent(*, customer: User, intent_id: UUID | str) -> Intent:
-    """One of the customer's intents; ``NotFound`` for anybody else's."""
+    """One of the customer's intents, with its category, region and agreement; ``NotFound`` for
+    anybody else's. Every page of one of her requests reads it first.
+
+    On PostgreSQL a hand-written statement (``_CustomerIntentStatement``), the instances made as
+    the ORM makes them; elsewhere the ORM's select_related (``customer_intent_orm``), which a
+    test compares it with."""
+    if connection.vendor != "postgresql":
+        return customer_intent_orm(customer=customer, intent_id=intent_id)
+    statement = _customer_intent_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, [_primary_key().get_db_prep_value(intent_id, connection), customer.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("No such request.")
+    return statement.intent(row)
+
+
+def customer_intent_orm(*, customer: User, intent_id: UUID | str) -> Intent:
+    """``customer_intent`` through the ORM."""
     intent = (
         Intent.objects.select_related("category", "region", "agreement").filter(pk=intent_id, customer=customer).first()
     )
     if intent is None:
         raise NotFound("No such request.")
     return intent
+
+
+class _CustomerIntentStatement:
+    """``customer_intent``'s statement, written once per process from the models' fields: the
+    ORM compiled its select_related of three tables in about 1 ms of CPU on every view of one of
+    her requests (and every poll of its offers), more than PostgreSQL spends running it."""
+
+    RELATED = ("category", "region", "agreement")
+
+    def __init__(self) -> None:
+        self.relations = [cast("ForeignKey[Any, Any]", Intent._meta.get_field(name)) for name in self.RELATED]
+        self.intents = ModelColumns(Intent, "i", connection)
+        self.related = [
+            ModelColumns(relation.related_model, name[0], connection)
+            for name, relation in zip(self.RELATED, self.relations, strict=True)
+        ]
+        tables = [relation.related_model._meta.db_table for relation in self.relations]
+        joins = " ".join(
+            f"JOIN {table} {name[0]} ON {name[0]}.id = i.{relation.column}"
+            for name, relation, table in zip(self.RELATED, self.relations, tables, strict=True)
+        )
+        self.sql = f"""
+            SELECT {self.intents.sql}, {", ".join(columns.sql for columns in self.related)}
+            FROM {Intent._meta.db_table} i {joins}
+            WHERE i.id = %s AND i.customer_id = %s
+        """  # noqa: S608 (table and column names only)
+
+    def intent(self, row: tuple[Any, ...]) -> Intent:
+        intent = self.intents.make(row)
+        start = self.intents.width
+        for relation, columns in zip(self.relations, self.related, strict=True):
+            relation.set_cached_value(intent, columns.make(row, start))
+            start += columns.width
+        return intent
+
+
+@cache
+def _customer_intent_statement() -> _CustomerIntentStatement:
+    return _CustomerIntentStatement()
 
 
 def lock_intent(*, intent_id: UUID | str, customer: User | None = None) -> Intent | None:
@@ -264,7 +322,14 @@ def customer_notifications(*, customer: User) -> QuerySet[Notification]:
 
 
 def unread_notification_count(*, customer: User) -> int:
-    return Notification.objects.filter(customer=customer, read_at__isnull=True).count()
+    """How many of her notifications are unread (the bell on every page of hers). Plain SQL both
+    backends run: the ORM's ``count()`` took longer to build (about 0.6 ms of CPU) than to run."""
+    with connection.cursor() as cursor:
+        cursor.execute(_UNREAD_SQL, [customer.pk])
+        return int(cursor.fetchone()[0])
+
+
+_UNREAD_SQL = f"SELECT COUNT(*) FROM {Notification._meta.db_table} WHERE customer_id = %s AND read_at IS NULL"  # noqa: S608 (a table name)
 
 
 def notification_preferences_of(*, customer: User) -> QuerySet[NotificationPreference]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from broker.core.audit import record_audit
@@ -34,8 +34,18 @@ def _digest(token: str) -> str:
 
 
 def is_vendor_account(user: User) -> bool:
-    """Whether this login acts, or acted, for a vendor (and so is never a customer's)."""
-    return bool(user.is_authenticated) and VendorMembership.objects.filter(user=user).exists()
+    """Whether this login acts, or acted, for a vendor (and so is never a customer's).
+
+    Plain SQL both backends run: every page of the website asks (``CustomerPagesMiddleware``),
+    and the ORM's ``exists()`` took longer to build (about 0.4 ms of CPU) than to run."""
+    if not user.is_authenticated:
+        return False
+    with connections[router.db_for_read(VendorMembership)].cursor() as cursor:
+        cursor.execute(_MEMBER_SQL, [user.pk])
+        return cursor.fetchone() is not None
+
+
+_MEMBER_SQL = f"SELECT 1 FROM {VendorMembership._meta.db_table} WHERE user_id = %s LIMIT 1"  # noqa: S608 (a table name)
 
 
 def current_membership(user: User) -> VendorMembership | None:

@@ -16,7 +16,13 @@ from broker.pipeline import handlers
 from intents.models import Intent
 from intents.services import amend_intent
 from reputation.models import BehaviourSweep, Rating, VendorBehaviourStats
-from reputation.selectors import computed_vendor_behaviour, vendor_behaviour, vendor_cards, vendor_reputations
+from reputation.selectors import (
+    computed_vendor_behaviour,
+    vendor_behaviour,
+    vendor_cards,
+    vendor_cards_orm,
+    vendor_reputations,
+)
 from reputation.services import recompute_all, sweep_behaviour
 from tests.factories import IntentFactory, UserFactory, VendorFactory
 from vendors import deal
@@ -96,8 +102,15 @@ def test_stored_figures_equal_the_live_computation_on_varied_data(categories, re
     reputations = vendor_reputations(everyone)
     live = computed_vendor_behaviour(everyone, now=now)
     assert vendor_cards(everyone) == {vid: {**reputations[vid], **live[vid]} for vid in everyone}
+    assert typed_cards(vendor_cards(everyone)) == typed_cards(vendor_cards_orm(everyone))  # its hand-written query
     VendorBehaviourStats.objects.filter(vendor=rated_elsewhere).delete()  # its score read on its own
     assert vendor_cards(everyone) == {vid: {**reputations[vid], **live[vid]} for vid in everyone}
+    assert typed_cards(vendor_cards(everyone)) == typed_cards(vendor_cards_orm(everyone))
+    assert vendor_cards([]) == vendor_cards_orm([]) == {}
+
+
+def typed_cards(cards):
+    return {vid: {name: (value, type(value)) for name, value in card.items()} for vid, card in cards.items()}
 
 
 @pytest.fixture
