@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -53,12 +53,13 @@ def customer_intent(*, customer: User, intent_id: UUID | str) -> Intent:
     """One of the customer's intents, with its category, region and agreement; ``NotFound`` for
     anybody else's. Every page of one of her requests reads it first.
 
-    On PostgreSQL a hand-written statement (``_CustomerIntentStatement``), the instances made as
-    the ORM makes them; elsewhere the ORM's select_related (``customer_intent_orm``), which a
-    test compares it with."""
+    On PostgreSQL a hand-written statement (``_IntentStatement``: the ORM compiled its
+    select_related of three tables in about 1 ms of CPU on every view of one of her requests and
+    every poll of its offers, more than PostgreSQL spends running it); elsewhere the ORM's
+    select_related (``customer_intent_orm``), which a test compares it with."""
     if connection.vendor != "postgresql":
         return customer_intent_orm(customer=customer, intent_id=intent_id)
-    statement = _customer_intent_statement()
+    statement = _intent_statement(("category", "region", "agreement"), by_customer=True, lock=False)
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, [_primary_key().get_db_prep_value(intent_id, connection), customer.pk])
         row = cursor.fetchone()
@@ -77,52 +78,13 @@ def customer_intent_orm(*, customer: User, intent_id: UUID | str) -> Intent:
     return intent
 
 
-class _CustomerIntentStatement:
-    """``customer_intent``'s statement, written once per process from the models' fields: the
-    ORM compiled its select_related of three tables in about 1 ms of CPU on every view of one of
-    her requests (and every poll of its offers), more than PostgreSQL spends running it."""
-
-    RELATED = ("category", "region", "agreement")
-
-    def __init__(self) -> None:
-        self.relations = [cast("ForeignKey[Any, Any]", Intent._meta.get_field(name)) for name in self.RELATED]
-        self.intents = ModelColumns(Intent, "i", connection)
-        self.related = [
-            ModelColumns(relation.related_model, name[0], connection)
-            for name, relation in zip(self.RELATED, self.relations, strict=True)
-        ]
-        tables = [relation.related_model._meta.db_table for relation in self.relations]
-        joins = " ".join(
-            f"JOIN {table} {name[0]} ON {name[0]}.id = i.{relation.column}"
-            for name, relation, table in zip(self.RELATED, self.relations, tables, strict=True)
-        )
-        self.sql = f"""
-            SELECT {self.intents.sql}, {", ".join(columns.sql for columns in self.related)}
-            FROM {Intent._meta.db_table} i {joins}
-            WHERE i.id = %s AND i.customer_id = %s
-        """  # noqa: S608 (table and column names only)
-
-    def intent(self, row: tuple[Any, ...]) -> Intent:
-        intent = self.intents.make(row)
-        start = self.intents.width
-        for relation, columns in zip(self.relations, self.related, strict=True):
-            relation.set_cached_value(intent, columns.make(row, start))
-            start += columns.width
-        return intent
-
-
-@cache
-def _customer_intent_statement() -> _CustomerIntentStatement:
-    return _CustomerIntentStatement()
-
-
 def lock_intent(*, intent_id: UUID | str, customer: User | None = None) -> Intent | None:
     """The intent (the customer's, when one is given), locked for the rest of the transaction
     (its row only), with its category, agreement and customer (what a bid under the lock reads:
     the terms it stands on, her notification); None if there is none."""
     if connection.vendor != "postgresql":
         return lock_intent_orm(intent_id=intent_id, customer=customer)
-    statement = _lock_statement(by_customer=customer is not None)
+    statement = _intent_statement(_LOCKED_WITH, by_customer=customer is not None, lock=True)
     params = [_primary_key().get_db_prep_value(intent_id, connection)]
     if customer is not None:
         params.append(customer.pk)
@@ -155,48 +117,38 @@ _R = TypeVar("_R", bound=Model)
 _LOCKED_WITH = ("customer", "category", "agreement")
 
 
-class _LockStatement:
-    def __init__(self, *, by_customer: bool) -> None:
+class _IntentStatement:
+    """An intent by its id (and its customer's, ``by_customer``), with the related objects
+    ``related`` (its foreign keys, each joined), locked or not: the statement written once per
+    process from the models' fields, the instances made as the ORM makes them
+    (``broker.core.model_rows``), each related one cached on the intent."""
+
+    def __init__(self, related: tuple[str, ...], *, by_customer: bool, lock: bool) -> None:
         quote = connection.ops.quote_name
-        relations = [cast("ForeignKey[Any, Any]", Intent._meta.get_field(name)) for name in _LOCKED_WITH]
-        self.relations = relations
-        self.models: list[tuple[type[Model], list[str], list[tuple[int, Callable[..., Any], Any]]]] = []
-        columns = []
-        related_models: list[type[Model]] = [relation.related_model for relation in relations]
-        models: list[type[Model]] = [Intent, *related_models]
-        for model in models:
-            fields = model._meta.concrete_fields
-            converters = []
-            for index, field in enumerate(fields):
-                column = field.get_col(model._meta.db_table)
-                for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-                    converters.append((index, converter, column))
-            columns += [f"{quote(model._meta.db_table)}.{quote(_column(field))}" for field in fields]
-            self.models.append((model, [field.attname for field in fields], converters))
-        intent = quote(Intent._meta.db_table)
-        joins = []
-        for relation, related in zip(relations, related_models, strict=True):
-            table = quote(related._meta.db_table)
-            joins.append(
-                f"JOIN {table} ON {table}.{quote(_column(related._meta.pk))} = {intent}.{quote(_column(relation))}"
-            )
-        where = f"{intent}.{quote(_column(Intent._meta.pk))} = %s"
+        self.relations = [cast("ForeignKey[Any, Any]", Intent._meta.get_field(name)) for name in related]
+        self.intents = ModelColumns(Intent, "i", connection)
+        self.related = [
+            ModelColumns(relation.related_model, f"r{n}", connection) for n, relation in enumerate(self.relations)
+        ]
+        joins = " ".join(
+            f"JOIN {quote(relation.related_model._meta.db_table)} r{n}"
+            f" ON r{n}.{quote(_column(relation.related_model._meta.pk))} = i.{quote(_column(relation))}"
+            for n, relation in enumerate(self.relations)
+        )
+        where = f"i.{quote(_column(Intent._meta.pk))} = %s"
         if by_customer:
-            where += f" AND {intent}.{quote(_column(relations[0]))} = %s"
-        self.sql = f"SELECT {', '.join(columns)} FROM {intent} {' '.join(joins)} WHERE {where} FOR UPDATE OF {intent}"  # noqa: S608 (table and column names only)
+            where += f" AND i.{quote(_column(Intent._meta.get_field('customer')))} = %s"
+        self.sql = (
+            f"SELECT {', '.join([self.intents.sql, *(columns.sql for columns in self.related)])}"  # noqa: S608 (names only)
+            f" FROM {quote(Intent._meta.db_table)} i {joins} WHERE {where}{' FOR UPDATE OF i' if lock else ''}"
+        )
 
     def intent(self, row: tuple[Any, ...]) -> Intent:
-        start = 0
-        made = []
-        for model, attnames, converters in self.models:
-            values = list(row[start : start + len(attnames)])
-            start += len(attnames)
-            for index, converter, column in converters:
-                values[index] = converter(values[index], column, connection)
-            made.append(model.from_db(connection.alias, attnames, values))
-        intent = cast(Intent, made[0])
-        for relation, related in zip(self.relations, made[1:], strict=True):
-            relation.set_cached_value(intent, related)
+        intent = self.intents.make(row)
+        start = self.intents.width
+        for relation, columns in zip(self.relations, self.related, strict=True):
+            relation.set_cached_value(intent, columns.make(row, start))
+            start += columns.width
         return intent
 
 
@@ -209,8 +161,8 @@ def _column(field: Any) -> str:
 
 
 @cache
-def _lock_statement(*, by_customer: bool) -> _LockStatement:
-    return _LockStatement(by_customer=by_customer)
+def _intent_statement(related: tuple[str, ...], *, by_customer: bool, lock: bool) -> _IntentStatement:
+    return _IntentStatement(related, by_customer=by_customer, lock=lock)
 
 
 def intent_with_places(*, intent_id: UUID | str) -> Intent | None:
