@@ -15,6 +15,7 @@ from django.db.models import Count, ForeignKey, Model, Q, QuerySet
 
 from broker.core.errors import NotFound
 from broker.core.model_rows import ModelColumns
+from broker.core.statements import binary_cursor
 from intents.models import Agreement, Category, Intent, Notification, NotificationPreference, Region
 from intents.taxonomy_cache import remembered, remembered_each
 
@@ -60,7 +61,7 @@ def customer_intent(*, customer: User, intent_id: UUID | str) -> Intent:
     if connection.vendor != "postgresql":
         return customer_intent_orm(customer=customer, intent_id=intent_id)
     statement = _intent_statement(("category", "region", "agreement"), by_customer=True, lock=False)
-    with connection.cursor() as cursor:
+    with binary_cursor(connection.alias) as cursor:
         cursor.execute(statement.sql, [_primary_key().get_db_prep_value(intent_id, connection), customer.pk])
         row = cursor.fetchone()
     if row is None:
@@ -88,7 +89,7 @@ def lock_intent(*, intent_id: UUID | str, customer: User | None = None) -> Inten
     params = [_primary_key().get_db_prep_value(intent_id, connection)]
     if customer is not None:
         params.append(customer.pk)
-    with connection.cursor() as cursor:
+    with binary_cursor(connection.alias) as cursor:
         cursor.execute(statement.sql, params)
         row = cursor.fetchone()
     return None if row is None else statement.intent(row)

@@ -32,6 +32,7 @@ from django.utils.connection import ConnectionProxy
 
 from broker.core.errors import NotFound
 from broker.core.model_rows import ModelColumns
+from broker.core.statements import binary_cursor
 from intents.models import Agreement, Category, Intent
 from vendors.models import (
     AgreementAnswer,
@@ -631,7 +632,7 @@ def audience_rows(*, intent: Intent) -> list[tuple[Any, ...]]:
     connection = connections[router.db_for_read(Delivery)]
     if connection.vendor != "postgresql":
         return audience_rows_orm(intent=intent)
-    with connection.cursor() as cursor:
+    with binary_cursor(connection.alias) as cursor:
         cursor.execute(_audience_sql(), [AudienceChoice.Kind.INVITE.value, intent.pk])
         return list(cursor.fetchall())
 
@@ -758,7 +759,7 @@ def intent_bids(*, intent: Intent) -> list[Bid]:
     if connection.vendor != "postgresql":
         return intent_bids_orm(intent=intent)
     statement = _intent_bids_statement(connection.alias)
-    with connection.cursor() as cursor:
+    with binary_cursor(connection.alias) as cursor:
         cursor.execute(statement.sql, [intent.pk, Bid.Status.WITHDRAWN.value])
         found = [statement.bid(row) for row in cursor.fetchall()]
     _prefetch_present(found, photos="has_photos", revisions="has_revisions", counters="has_counters")
@@ -1110,7 +1111,7 @@ def intent_terms_answers(*, intent: Intent) -> list[Mapping[str, Any]]:
     connection = connections[router.db_for_read(AgreementAnswer)]
     if connection.vendor != "postgresql":
         return intent_terms_answers_orm(intent=intent)
-    with connection.cursor() as cursor:
+    with binary_cursor(connection.alias) as cursor:
         cursor.execute(_terms_answers_sql(), [intent.pk])
         rows = cursor.fetchall()
     answers: list[Mapping[str, Any]] = []

@@ -10,9 +10,10 @@ parameters on the client, in the simple query protocol, which has text results o
 
 ``binary_cursor`` gives psycopg's own cursor (parameters bound by the server) that asks for
 binary results, wrapped by Django as its cursors are: database errors become Django's, and the
-statements are logged where Django logs queries (``CaptureQueriesContext``, DEBUG).
-Differences to mind: ``json``/``jsonb`` columns come back decoded (cast them to ``text`` for the
-JSON text), and a parameter's type is the one psycopg gives its Python type.
+statements are logged where Django logs queries (``CaptureQueriesContext``, DEBUG). Its values
+are the ones Django's cursor reads, ``jsonb`` as its JSON text included (what a JSONField's
+``from_db_value`` decodes), so a row can go through the fields' converters as the ORM's do; a
+parameter's type is the one psycopg gives its Python type.
 """
 
 from __future__ import annotations
@@ -22,6 +23,19 @@ from typing import Any
 import psycopg
 from django.db import connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
+from psycopg.pq import Format
+
+
+class _JsonbTextLoader(Loader):
+    """``jsonb`` in binary as its JSON text, as Django reads it (Django registers psycopg's text
+    loader for it, in text): a version byte (1), then the text."""
+
+    format = Format.BINARY
+
+    def load(self, data: Buffer) -> str:
+        return bytes(data[1:]).decode()
 
 
 class _BinaryResultsCursor(psycopg.Cursor[Any]):
@@ -39,5 +53,6 @@ def binary_cursor(alias: str) -> CursorWrapper:
     connection.ensure_connection()
     connection.validate_thread_sharing()
     cursor = _BinaryResultsCursor(connection.connection)
+    cursor.adapters.register_loader("jsonb", _JsonbTextLoader)
     # What the connection's make_debug_cursor and make_cursor wrap a cursor in (Django's cursor()).
     return (CursorDebugWrapper if connection.queries_logged else CursorWrapper)(cursor, connection)

@@ -323,9 +323,9 @@ class InboxRow(NamedTuple):
     bid_amount: Decimal | None
     bid_currency: str | None
     bid_message: str | None
-    bid_offered_attributes: Any  # decoded JSON
+    bid_offered_attributes: str | None  # JSON
     bid_valid_until: datetime | None
-    bid_terms_accepted: Any  # decoded JSON
+    bid_terms_accepted: str | None  # JSON
     bid_status: str | None
     bid_decline_reason: str | None
     bid_created_at: datetime | None
@@ -509,10 +509,19 @@ def _agreement_view(content: tuple[str, int, str, str, str]) -> dict[str, Any]:
     return agreement_view(code, version, title, summary, json.loads(clauses))
 
 
+_BID_JSON_FIELDS = frozenset(
+    field.attname for field in Bid._meta.concrete_fields if field.get_internal_type() == "JSONField"
+)
+
+
 def _bid(row: InboxRow) -> Bid:
     """The row's latest bid as the ORM would load it (``bid_for_vendor`` builds its view), with
     ``has_photos`` for ``prefetch_photos``."""
-    values: tuple[Any, ...] = row[-len(_BID_COLUMNS) - 1 : -1]  # its JSON decoded by psycopg (binary)
+    columns: tuple[Any, ...] = row[-len(_BID_COLUMNS) - 1 : -1]
+    values = [
+        json.loads(value) if field.attname in _BID_JSON_FIELDS and value is not None else value
+        for field, value in zip(Bid._meta.concrete_fields, columns, strict=True)
+    ]
     bid = Bid.from_db(router.db_for_read(Bid), [field.attname for field in Bid._meta.concrete_fields], values)
     bid.has_photos = row.bid_has_photos  # type: ignore[attr-defined]
     return bid
