@@ -23,7 +23,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from broker.core.audit import record_audit
-from broker.core.bulk import insert_new
+from broker.core.bulk import insert_new, uniform_ids
 from broker.core.errors import AlreadyBidding, BidNotActive, Conflict, IntentClosed, NotFound, prefixed_errors
 from broker.core.keywords import MAX_STEM, index_stem, keyword_stems
 from broker.core.mail import email_after_commit
@@ -429,9 +429,10 @@ def reindex_all_subscriptions() -> int:
 # The inbox -------------------------------------------------------------------------------
 
 
-def deliver(*, intent: Intent, matches: Iterable[tuple[int, UUID | None]]) -> dict[int, str]:
+def deliver(*, intent: Intent, matches: Iterable[tuple[int, UUID | str | None]]) -> dict[int, str]:
     """Put ``intent`` in the inbox of each matched vendor, ``matches`` being (vendor id, the
-    subscription that matched) pairs, with the customer's handle for each vendor made first.
+    subscription that matched: its id or the id's text) pairs, with the customer's handle for
+    each vendor made first.
 
     Idempotent: a delivery is unique per intent and vendor, so a second run adds nothing.
     Returns the customer's handle for each of these vendors (what their views of it carry).
@@ -457,7 +458,7 @@ def deliver(*, intent: Intent, matches: Iterable[tuple[int, UUID | None]]) -> di
 
 
 def _deliver_in_one_statement(
-    *, intent: Intent, matches: list[tuple[int, UUID | None]], now: datetime
+    *, intent: Intent, matches: list[tuple[int, UUID | str | None]], now: datetime
 ) -> dict[int, str]:
     """The deliveries, written by a data-modifying CTE added to the statement that reads and
     makes the handles (``read_or_make_pseudonyms_sql``; PostgreSQL only). Returns the handles it
@@ -480,7 +481,7 @@ def _deliver_in_one_statement(
         intent.pk,
         now,
         vendor_ids,
-        [subscription_id for _, subscription_id in matches],
+        uniform_ids([subscription_id for _, subscription_id in matches]),
     ]
     with database.cursor() as cursor:
         cursor.execute(read_or_make_pseudonyms_sql(database, then=deliveries), params)

@@ -5,11 +5,14 @@ conflict-skipping insert; elsewhere that insert)."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import DataError
 from django.utils import timezone
 
 from broker.core.bulk import insert_new
 from tests.factories import IntentFactory, VendorFactory
 from vendors.models import Delivery, Pseudonym
+from vendors.services import save_subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +41,37 @@ def test_insert_new_skips_the_rows_that_exist_and_leaves_the_transaction_usable(
     assert insert_new(Pseudonym, ("customer", "vendor", "handle", "created_at"), rows) == 2
     handles = dict(Pseudonym.objects.filter(customer=customer).values_list("vendor_id", "handle"))
     assert handles == {vendor.pk: "c_existing", **{other.pk: f"c_new{other.pk}" for other in others}}
+
+
+def test_insert_new_takes_a_uuid_or_its_text(customer, categories, regions):
+    """A fan-out part carries its subscriptions' ids as text; the COPY writes the same ids as
+    from UUIDs, and so does the conflict-skipping insert it falls back to."""
+    vendors = [VendorFactory() for _ in range(3)]
+    subscriptions = [
+        save_subscription(vendor=v, categories=[categories["cars"]], regions=[regions["GB"]]) for v in vendors
+    ]
+    ids = [s.pk for s in subscriptions]
+    given = [ids[0], ids[1].hex, str(ids[2])]
+    now = timezone.now()
+    intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
+    rows = [(intent.pk, v.pk, s, now) for v, s in zip(vendors, given, strict=True)]
+    assert insert_new(Delivery, ("intent", "vendor", "subscription", "created_at"), rows) == 3
+    written = dict(Delivery.objects.filter(intent=intent).values_list("vendor_id", "subscription_id"))
+    assert written == {v.pk: s for v, s in zip(vendors, ids, strict=True)}
+
+    again = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
+    Delivery.objects.create(intent=again, vendor=vendors[0], subscription=subscriptions[0])  # the COPY then fails
+    rows = [(again.pk, v.pk, s, now) for v, s in zip(vendors, given, strict=True)]
+    assert insert_new(Delivery, ("intent", "vendor", "subscription", "created_at"), rows) == 2
+    written = dict(Delivery.objects.filter(intent=again).values_list("vendor_id", "subscription_id"))
+    assert written == {v.pk: s for v, s in zip(vendors, ids, strict=True)}
+
+
+def test_insert_new_refuses_text_that_is_not_a_uuid(customer, categories, regions, vendor):
+    intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
+    with pytest.raises((ValueError, ValidationError, DataError)):
+        insert_new(
+            Delivery,
+            ("intent", "vendor", "subscription", "created_at"),
+            [(intent.pk, vendor.pk, "abc", timezone.now())],
+        )

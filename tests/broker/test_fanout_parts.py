@@ -94,7 +94,7 @@ def test_a_large_audience_is_cast_in_parts_by_vendor_id(customer, categories, re
     assert all(part.payload["revision"] == intent.revision for part in parts)
     subscriptions = dict(Delivery.objects.filter(intent=intent).values_list("vendor_id", "subscription_id"))
     for part in parts:
-        assert part.payload["subscriptions"] == [str(subscriptions[v]) for v in part.payload["vendors"]]
+        assert part.payload["subscriptions"] == [subscriptions[v].hex for v in part.payload["vendors"]]
     # The first part (3 vendors, more than FANOUT_ONE_STEP_MAX) tells its vendors in a step of
     # its own; the others in their own transaction.
     (delivered,) = OutboxEvent.objects.filter(kind="intent.delivered")

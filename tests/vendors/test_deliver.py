@@ -4,13 +4,15 @@ deliveries after (``insert_new``). Both ways write the same rows."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 
 from tests.factories import IntentFactory, VendorFactory
 from vendors import services
 from vendors.models import Delivery, Pseudonym
-from vendors.relationships import ensure_pseudonyms
+from vendors.relationships import ensure_pseudonyms, new_handles
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +60,30 @@ def test_a_handle_made_elsewhere_meanwhile_is_read_back(customer, categories, re
     monkeypatch.setattr(services, "_deliver_in_one_statement", lambda **kwargs: {})  # it saw nothing
     monkeypatch.setattr(services, "in_one_statement", lambda vendors: True)
     assert services.deliver(intent=intent, matches=[(vendor.pk, None)]) == {vendor.pk: "c_made_elsewhere"}
+
+
+@pytest.mark.parametrize("one_statement", [True, False], ids=["postgresql-one-statement", "handles-then-deliveries"])
+def test_deliver_takes_a_subscriptions_id_as_text_alike(
+    customer, categories, regions, subscribe, monkeypatch, one_statement
+):
+    """A fan-out part names its subscriptions by their ids' text (``UUID.hex``)."""
+    if one_statement and connection.vendor != "postgresql":
+        pytest.skip("the one-statement way is PostgreSQL's")
+    if not one_statement:
+        monkeypatch.setattr(services, "in_one_statement", lambda vendors: False)
+    intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
+    vendors = [VendorFactory() for _ in range(2)]
+    subscriptions = [subscribe(vendor) for vendor in vendors]
+    services.deliver(
+        intent=intent, matches=[(vendors[0].pk, subscriptions[0].pk.hex), (vendors[1].pk, subscriptions[1].pk)]
+    )
+    assert sorted(Delivery.objects.filter(intent=intent).values_list("vendor_id", "subscription_id")) == sorted(
+        (vendor.pk, subscription.pk) for vendor, subscription in zip(vendors, subscriptions, strict=True)
+    )
+
+
+def test_new_handles_are_random_and_distinct():
+    handles = new_handles(1000)
+    assert len(handles) == 1000 == len(set(handles))
+    assert all(re.fullmatch(r"c_[0-9a-f]{16}", handle) for handle in handles)
+    assert new_handles(0) == []
