@@ -93,10 +93,12 @@ def read_or_make_pseudonyms_sql(database: BaseDatabaseWrapper, *, then: str = ""
     table = database.ops.quote_name(Pseudonym._meta.db_table)
     return f"""
         WITH wanted AS (SELECT * FROM unnest(%s::bigint[], %s::varchar[]) AS w(vendor_id, handle)),
-        existing AS (SELECT vendor_id, handle FROM {table} WHERE customer_id = %s AND vendor_id = ANY(%s::bigint[])),
+        existing AS (
+            SELECT vendor_id, handle FROM {table} WHERE customer_id = %s::bigint AND vendor_id = ANY(%s::bigint[])
+        ),
         made AS (
             INSERT INTO {table} (customer_id, vendor_id, handle, created_at)
-            SELECT %s, w.vendor_id, w.handle, %s FROM wanted w
+            SELECT %s::bigint, w.vendor_id, w.handle, %s::timestamptz FROM wanted w
             WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.vendor_id = w.vendor_id)
             ON CONFLICT DO NOTHING
             RETURNING vendor_id, handle

@@ -30,6 +30,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.connection import ConnectionProxy
 
+from broker.core.bulk import execute_prepared
 from broker.core.errors import NotFound
 from broker.core.model_rows import ModelColumns
 from broker.core.statements import binary_cursor
@@ -358,7 +359,7 @@ def candidate_subscriptions(
 MATCH_FIELDS = (*CANDIDATE_FIELDS, "used_today")
 
 # ``match_candidates`` on PostgreSQL: one statement, prepared once per connection and planned on
-# each call for its values (``_execute_prepared``). The keys are arrays, so the statement's text
+# each call for its values (``broker.core.bulk.execute_prepared``). The keys are arrays, so the statement's text
 # is the same for every request; the vendors blocked on either
 # side and the daily caps' counts are read in the same round trip. The index look-up and the
 # blocks are init plans (``ARRAY(SELECT ...)``), so the planner fetches the few candidates by
@@ -400,7 +401,7 @@ def match_candidates(
 
     On PostgreSQL a single statement, run on the driver's own cursor with server-side
     parameters, so the ORM is not paid again for every request (it was most of a match's fixed
-    cost), and prepared once per connection (``_execute_prepared``); elsewhere the ORM reads it
+    cost), and prepared once per connection (``broker.core.bulk.execute_prepared``); elsewhere the ORM reads it
     in three."""
     connection = connections[router.db_for_read(Subscription)]
     if connection.vendor != "postgresql":
@@ -426,33 +427,8 @@ def match_candidates(
     )
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
-        _execute_prepared(cursor, sql, params)
+        execute_prepared(cursor, sql, params)
         return cursor.fetchall()
-
-
-# Far above any count of executions: psycopg prepares a statement only when told to
-# (``prepare=True``), never on its own.
-_PREPARE_ONLY_WHEN_ASKED = 1 << 30
-
-
-def _execute_prepared(cursor: psycopg.Cursor[Any], sql: str, params: dict[str, Any]) -> None:
-    """Run ``sql`` as a prepared statement of this connection: parsed and analysed once, then
-    only planned and run on each call (PostgreSQL's default ``plan_cache_mode`` plans it for each
-    call's values while that costs less than its generic plan; forcing the generic plan was
-    slower at 10,000 subscriptions and faster at 1,000,000, so the choice is left to it). Django
-    opens psycopg connections with ``prepare_threshold=None``, which turns ``prepare=True`` into
-    a no-op, so the threshold is set for this one call and put back: no other statement of the
-    connection is prepared. psycopg names and remembers the statement per
-    connection, and forgets it (DEALLOCATE ALL) when the connection rolls back, to prepare it
-    again on the next call. Measured at 10,000 subscriptions: about a tenth of the statement's
-    time (the parse and analysis of its text)."""
-    connection = cursor.connection
-    threshold = connection.prepare_threshold
-    connection.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
-    try:
-        cursor.execute(sql, params, prepare=True)
-    finally:
-        connection.prepare_threshold = threshold
 
 
 def match_candidates_statement(

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
+import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -23,7 +24,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from broker.core.audit import record_audit
-from broker.core.bulk import insert_new, uniform_ids
+from broker.core.bulk import execute_prepared, insert_new, uniform_ids
 from broker.core.errors import AlreadyBidding, BidNotActive, Conflict, IntentClosed, NotFound, prefixed_errors
 from broker.core.keywords import MAX_STEM, index_stem, keyword_stems
 from broker.core.mail import email_after_commit
@@ -463,7 +464,13 @@ def _deliver_in_one_statement(
     """The deliveries, written by a data-modifying CTE added to the statement that reads and
     makes the handles (``read_or_make_pseudonyms_sql``; PostgreSQL only). Returns the handles it
     read or made: a pair another transaction was making at the same moment is left for
-    ``ensure_pseudonyms``; the deliveries are all written (a second run skips those that exist)."""
+    ``ensure_pseudonyms``; the deliveries are all written (a second run skips those that exist).
+
+    The values travel as parameters bound by the server and the statement is prepared once per
+    connection (``execute_prepared``): its text is the same for every request, so PostgreSQL
+    parses and analyses it once, and the arrays are sent as values rather than rendered into
+    the text (Django's cursor binds on the client: 150 quoted literals in a statement parsed
+    anew for every request)."""
     if not matches:
         return {}
     database = connections[router.db_for_write(Delivery)]
@@ -471,7 +478,7 @@ def _deliver_in_one_statement(
     deliveries = f""",
         delivered AS (
             INSERT INTO {table} (intent_id, vendor_id, subscription_id, created_at)
-            SELECT %s, d.vendor_id, d.subscription_id, %s
+            SELECT %s::uuid, d.vendor_id, d.subscription_id, %s::timestamptz
             FROM unnest(%s::bigint[], %s::uuid[]) AS d(vendor_id, subscription_id)
             ON CONFLICT DO NOTHING
         )"""  # noqa: S608 (the table name is the model's; every value is a parameter)
@@ -483,8 +490,9 @@ def _deliver_in_one_statement(
         vendor_ids,
         uniform_ids([subscription_id for _, subscription_id in matches]),
     ]
-    with database.cursor() as cursor:
-        cursor.execute(read_or_make_pseudonyms_sql(database, then=deliveries), params)
+    database.ensure_connection()
+    with psycopg.Cursor(database.connection) as cursor:
+        execute_prepared(cursor, read_or_make_pseudonyms_sql(database, then=deliveries), params)
         return dict(cursor.fetchall())
 
 
