@@ -30,10 +30,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.connection import ConnectionProxy
 
-from broker.core.bulk import execute_prepared
 from broker.core.errors import NotFound
 from broker.core.model_rows import ModelColumns
-from broker.core.statements import binary_cursor
+from broker.core.statements import binary_cursor, execute_prepared
 from intents.models import Agreement, Category, Intent
 from vendors.models import (
     AgreementAnswer,
@@ -359,7 +358,7 @@ def candidate_subscriptions(
 MATCH_FIELDS = (*CANDIDATE_FIELDS, "used_today")
 
 # ``match_candidates`` on PostgreSQL: one statement, prepared once per connection and planned on
-# each call for its values (``broker.core.bulk.execute_prepared``). The keys are arrays, so the statement's text
+# each call for its values (``broker.core.statements.execute_prepared``). The keys are arrays, so the statement's text
 # is the same for every request; the vendors blocked on either
 # side and the daily caps' counts are read in the same round trip. The index look-up and the
 # blocks are init plans (``ARRAY(SELECT ...)``), so the planner fetches the few candidates by
@@ -401,7 +400,7 @@ def match_candidates(
 
     On PostgreSQL a single statement, run on the driver's own cursor with server-side
     parameters, so the ORM is not paid again for every request (it was most of a match's fixed
-    cost), and prepared once per connection (``broker.core.bulk.execute_prepared``); elsewhere the ORM reads it
+    cost), and prepared once per connection (``broker.core.statements.execute_prepared``); elsewhere the ORM reads it
     in three."""
     connection = connections[router.db_for_read(Subscription)]
     if connection.vendor != "postgresql":

@@ -24,11 +24,12 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from broker.core.audit import record_audit
-from broker.core.bulk import execute_prepared, insert_new, uniform_ids
+from broker.core.bulk import insert_new, uniform_ids
 from broker.core.errors import AlreadyBidding, BidNotActive, Conflict, IntentClosed, NotFound, prefixed_errors
 from broker.core.keywords import MAX_STEM, index_stem, keyword_stems
 from broker.core.mail import email_after_commit
 from broker.core.money import clean_currency
+from broker.core.statements import execute_prepared
 from intents.attributes import clean_filters, clean_offer_attributes
 from intents.models import Category, Intent, Region
 from intents.notifications import bid_received

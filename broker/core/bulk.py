@@ -5,7 +5,7 @@ more than the database's work, and has no ``COPY``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from uuid import UUID
 
@@ -229,28 +229,3 @@ def _adapter(field: _Field, connection: BaseDatabaseWrapper) -> Callable[[object
         return last[1]
 
     return adapt
-
-
-# Far above any count of executions: psycopg prepares a statement only when told to
-# (``prepare=True``), never on its own.
-_PREPARE_ONLY_WHEN_ASKED = 1 << 30
-
-
-def execute_prepared(cursor: psycopg.Cursor[Any], sql: str, params: Sequence[Any] | Mapping[str, Any]) -> None:
-    """Run ``sql`` as a prepared statement of this connection: parsed and analysed once, then
-    only planned and run on each call (PostgreSQL's default ``plan_cache_mode`` plans it for each
-    call's values while that costs less than its generic plan; forcing the generic plan was
-    slower at 10,000 subscriptions and faster at 1,000,000, so the choice is left to it). Django
-    opens psycopg connections with ``prepare_threshold=None``, which turns ``prepare=True`` into
-    a no-op, so the threshold is set for this one call and put back: no other statement of the
-    connection is prepared. psycopg names and remembers the statement per
-    connection, and forgets it (DEALLOCATE ALL) when the connection rolls back, to prepare it
-    again on the next call. Measured for ``vendors.selectors.match_candidates`` at 10,000
-    subscriptions: about a tenth of the statement's time (the parse and analysis of its text)."""
-    connection = cursor.connection
-    threshold = connection.prepare_threshold
-    connection.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
-    try:
-        cursor.execute(sql, params, prepare=True)
-    finally:
-        connection.prepare_threshold = threshold
