@@ -18,12 +18,18 @@ from vendors.relationships import ensure_pseudonyms, new_handles
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("one_statement", [True, False], ids=["postgresql-one-statement", "handles-then-deliveries"])
-def test_deliver_writes_alike_both_ways(customer, categories, regions, subscribe, monkeypatch, one_statement):
-    if one_statement and connection.vendor != "postgresql":
-        pytest.skip("the one-statement way is PostgreSQL's")
-    if not one_statement:
+@pytest.fixture(params=["postgresql-one-statement", "handles-then-deliveries"])
+def either_way(request, monkeypatch):
+    """``deliver`` as it runs on PostgreSQL (one statement) and as it runs elsewhere."""
+    if request.param == "postgresql-one-statement":
+        if connection.vendor != "postgresql":
+            pytest.skip("the one-statement way is PostgreSQL's")
+    else:
         monkeypatch.setattr(services, "in_one_statement", lambda vendors: False)
+    return request.param
+
+
+def test_deliver_writes_alike_both_ways(customer, categories, regions, subscribe, either_way):
     intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
     vendors = [VendorFactory() for _ in range(4)]
     subscription = subscribe(vendors[0])
@@ -73,15 +79,8 @@ def test_a_handle_made_elsewhere_meanwhile_is_read_back(customer, categories, re
     assert services.deliver(intent=intent, matches=[(vendor.pk, None)]) == {vendor.pk: "c_made_elsewhere"}
 
 
-@pytest.mark.parametrize("one_statement", [True, False], ids=["postgresql-one-statement", "handles-then-deliveries"])
-def test_deliver_takes_a_subscriptions_id_as_text_alike(
-    customer, categories, regions, subscribe, monkeypatch, one_statement
-):
+def test_deliver_takes_a_subscriptions_id_as_text_alike(customer, categories, regions, subscribe, either_way):
     """A fan-out part names its subscriptions by their ids' text (``UUID.hex``)."""
-    if one_statement and connection.vendor != "postgresql":
-        pytest.skip("the one-statement way is PostgreSQL's")
-    if not one_statement:
-        monkeypatch.setattr(services, "in_one_statement", lambda vendors: False)
     intent = IntentFactory(customer=customer, category=categories["cars"], region=regions["GB-LND"])
     vendors = [VendorFactory() for _ in range(2)]
     subscriptions = [subscribe(vendor) for vendor in vendors]

@@ -1,7 +1,8 @@
-"""lock_intent's hand-written statement (PostgreSQL) against the ORM's select_related it
-replaces (lock_intent_orm): the same intent, customer, category and agreement, field by field
-and type by type, in one query; the same answers for somebody else's request, a missing one and
-an id that is not one."""
+"""The intent's hand-written statement (PostgreSQL: intents.selectors._IntentStatement) against the
+ORM's select_related it replaces, for lock_intent (lock_intent_orm: the intent, customer, category
+and agreement, locked) and for customer_intent (customer_intent_orm: the intent, category, region
+and agreement): field by field and type by type, in one query; the same answers for somebody
+else's request, a missing one and an id that is not one."""
 
 import uuid
 
@@ -10,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from broker.core.errors import NotFound
 from intents.models import Agreement
-from intents.selectors import lock_intent, lock_intent_orm
+from intents.selectors import customer_intent, customer_intent_orm, lock_intent, lock_intent_orm
 from tests.factories import IntentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+# The statements are PostgreSQL's; other databases run the ORM's querysets (nothing to compare).
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL statement")
 
 
 def fields_of(obj):
@@ -39,7 +43,7 @@ def intent(categories, regions):
     )
 
 
-def test_the_statement_reads_what_the_orm_reads(intent):
+def test_the_lock_reads_what_the_orm_reads(intent):
     assert connection.vendor == "postgresql"
     with transaction.atomic():
         with CaptureQueriesContext(connection) as captured:
@@ -82,3 +86,27 @@ def test_the_row_is_locked(intent):
                     cursor.execute("SELECT 1 FROM intents_intent WHERE id = %s FOR UPDATE NOWAIT", [intent.pk])
         finally:
             other.close()
+
+
+@postgresql_only
+def test_her_request_reads_what_the_orm_reads(intent):
+    with CaptureQueriesContext(connection) as captured:
+        fast = customer_intent(customer=intent.customer, intent_id=intent.pk)
+        related = (fast.category, fast.region, fast.agreement)  # cached: no query
+    orm = customer_intent_orm(customer=intent.customer, intent_id=str(intent.pk))
+    assert len(captured) == 1
+    assert_same(fast, orm)
+    for name, obj in zip(("category", "region", "agreement"), related, strict=True):
+        assert_same(obj, getattr(orm, name))
+    assert fast.attributes["trim"] == ["T3"] and fast.region.code == "GB-LND"
+    assert_same(customer_intent(customer=intent.customer, intent_id=str(intent.pk)), orm)
+
+
+def test_her_request_is_not_found_for_somebody_else_or_missing_and_a_bad_id_refused(intent):
+    for find in (customer_intent, customer_intent_orm):
+        with pytest.raises(NotFound):
+            find(customer=UserFactory(), intent_id=intent.pk)
+        with pytest.raises(NotFound):
+            find(customer=intent.customer, intent_id=uuid.uuid4())
+        with pytest.raises(ValidationError):
+            find(customer=intent.customer, intent_id="not-a-uuid")
