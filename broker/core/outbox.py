@@ -57,16 +57,17 @@ def claim_events(kind: str, *, limit: int) -> list[dict[str, Any]]:
     ``OUTBOX_TAKEN_TOGETHER`` takes them with its own event, and its work and their marks commit or
     roll back together (a worker killed half-way leaves them for the sweep)."""
     with transaction.atomic(using=router.db_for_write(OutboxEvent)):  # within the caller's
-        ids = list(
+        taken = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
             .filter(kind=kind, processed_at__isnull=True)
             .order_by("id")
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "payload")[:limit]
         )
-        if not ids:
-            return []
-        OutboxEvent.objects.filter(pk__in=ids).update(processed_at=timezone.now(), attempts=F("attempts") + 1)
-        return list(OutboxEvent.objects.filter(pk__in=ids).order_by("id").values_list("payload", flat=True))
+        if taken:
+            OutboxEvent.objects.filter(pk__in=[pk for pk, _ in taken]).update(
+                processed_at=timezone.now(), attempts=F("attempts") + 1
+            )
+        return [payload for _, payload in taken]
 
 
 def dispatch_event(event_id: int) -> bool:
